@@ -1,0 +1,175 @@
+//! What each command does, from parsed arguments to an exit status.
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::io::Write;
+use std::path::Path;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{CheckArgs, Cli, Command, RunArgs};
+use crate::report::{Exit, Format, Reporter};
+use crate::run::{HumanOutput, JsonOutput, Observer, Status};
+use crate::source::{Source, expand_paths};
+use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
+
+/// Runs the command line and returns the process exit status.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0, misuse to stderr with 2.
+            let _ = err.print();
+            return err.exit_code();
+        }
+    };
+    let exit = match cli.command {
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Run(args)) => run(&args),
+        None => run(&cli.run),
+    };
+    exit.code()
+}
+
+fn check(args: &CheckArgs) -> Exit {
+    let reporter = match args.format {
+        Format::Human => Reporter::stderr(Format::Human),
+        Format::Json => Reporter::stdout(Format::Json),
+    };
+    let mut diagnostics_out: Box<dyn Write> = match args.format {
+        Format::Human => Box::new(std::io::stderr()),
+        Format::Json => Box::new(std::io::stdout()),
+    };
+    let mut exit = Exit::Success;
+    for path in &args.paths {
+        if path.is_dir() && expand_paths(std::slice::from_ref(path)).is_empty() {
+            let diagnostic = Diagnostic::new(
+                Code::Io,
+                format!("`{}` holds no `*.yaml` or `*.yml` files", path.display()),
+            );
+            reporter.write(&mut diagnostics_out, &[diagnostic], &path.display().to_string(), None);
+            exit = exit.max(Exit::Usage);
+        }
+    }
+    for path in expand_paths(&args.paths) {
+        exit = exit.max(check_file(&path, &reporter, &mut diagnostics_out, args.format));
+    }
+    exit
+}
+
+fn check_file(path: &Path, reporter: &Reporter, out: &mut dyn Write, format: Format) -> Exit {
+    let name = path.display().to_string();
+    let source = match Source::read(path) {
+        Ok(source) => source,
+        Err(diagnostic) => {
+            reporter.write(out, std::slice::from_ref(&diagnostic), &name, None);
+            return Exit::Usage;
+        }
+    };
+    let loaded = load(&source);
+    reporter.write(out, &loaded.diagnostics, &name, Some(&source));
+    if let (Some(plan), Format::Human) = (&loaded.plan, format) {
+        let estimate = plan.estimate();
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(
+            stdout,
+            "{name}: {} device{}, {} message{}, {} s",
+            plan.devices.len(),
+            if plan.devices.len() == 1 { "" } else { "s" },
+            estimate.messages,
+            if estimate.messages == 1 { "" } else { "s" },
+            estimate.duration.as_secs_f64(),
+        );
+    }
+    Exit::for_diagnostics(&loaded.diagnostics)
+}
+
+fn run(args: &RunArgs) -> Exit {
+    let Some(path) = &args.file else {
+        let _ = Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "a program FILE to run is required (or use `iotrun check PATH...`)",
+            )
+            .print();
+        return Exit::Usage;
+    };
+    let name = path.display().to_string();
+    // Diagnostics go to stderr: stdout is the run's own output.
+    let reporter = Reporter::stderr(args.format);
+    let mut stderr = std::io::stderr();
+    let source = match Source::read(path) {
+        Ok(source) => source,
+        Err(diagnostic) => {
+            reporter.write(&mut stderr, std::slice::from_ref(&diagnostic), &name, None);
+            return Exit::Usage;
+        }
+    };
+    let loaded = load(&source);
+    reporter.write(&mut stderr, &loaded.diagnostics, &name, Some(&source));
+    let Some(plan) = loaded.plan else {
+        return Exit::for_diagnostics(&loaded.diagnostics);
+    };
+    drop(source);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(args.virtual_time)
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            let diagnostic = Diagnostic::new(Code::Io, format!("cannot start the runtime: {err}"));
+            reporter.write(&mut stderr, &[diagnostic], &name, None);
+            return Exit::Usage;
+        }
+    };
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let stdout = std::io::stdout();
+    let mut observer: Box<dyn Observer> = match args.format {
+        Format::Human => Box::new(HumanOutput::new(stdout, plan.name.clone(), plan.devices.len())),
+        Format::Json => Box::new(JsonOutput::new(stdout)),
+    };
+    let outcome = runtime.block_on(crate::run::run(&plan, seed, observer.as_mut(), interrupted()));
+    match outcome.status {
+        Status::Ok => Exit::Success,
+        Status::Interrupted => Exit::Interrupted,
+    }
+}
+
+/// Resolves on the first Ctrl-C (SIGINT) or SIGTERM. From then on, a second
+/// one exits at once, without waiting for devices to disconnect.
+fn interrupted() -> impl Future<Output = ()> {
+    async {
+        signal().await;
+        tokio::spawn(async {
+            signal().await;
+            std::process::exit(Exit::Interrupted.code());
+        });
+    }
+}
+
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = match signal(SignalKind::terminate()) {
+            Ok(terminate) => terminate,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => {
+                if result.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The program as written, every part with the span it came from. Names are
+//! still names here; `check.rs` resolves them.
+
+use std::time::Duration;
+
+use crate::device::Kind;
+use crate::diagnostic::Span;
+use crate::message::MessageType;
+
+/// A value together with the bytes of the file it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Program {
+    pub name: Option<String>,
+    pub devices: Vec<Device>,
+    pub routines: Vec<Routine>,
+    pub program: Option<Node>,
+}
+
+#[derive(Debug)]
+pub struct Device {
+    pub name: Spanned<String>,
+    /// `None` when the kind was missing or unknown; that is reported already.
+    pub kind: Option<Spanned<Kind>>,
+    pub latency: Duration,
+}
+
+#[derive(Debug)]
+pub struct Routine {
+    pub name: Spanned<String>,
+    pub body: Node,
+}
+
+#[derive(Debug)]
+pub struct Node {
+    /// Where the node starts: its first key, or the list for the `[...]` form.
+    pub span: Span,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug)]
+pub enum NodeKind {
+    Message {
+        device: Spanned<String>,
+        message: Spanned<MessageType>,
+        data: Option<Spanned<String>>,
+    },
+    Sequence(Vec<Node>),
+    Parallel(Vec<Node>),
+    Delay(Duration),
+    Run(Spanned<String>),
+    /// A node that could not be read; its diagnostics are reported and the
+    /// program will not run, but its siblings are still checked.
+    Invalid,
+}

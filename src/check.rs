@@ -1,0 +1,469 @@
+//! AST -> plan. Checks what the shape alone cannot: names that must resolve,
+//! messages a device accepts, the data a message needs, routine cycles,
+//! nesting through routines, and what is declared but never used.
+
+use std::collections::HashMap;
+
+use crate::ast::{self, Node, NodeKind, Program, Spanned};
+use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
+use crate::message::{DataRule, is_colour};
+use crate::parse::{MAX_NODE_DEPTH, too_deep};
+use crate::plan::{Plan, PlanDevice, Step};
+use crate::source::Source;
+
+/// Checks a lowered program. The plan is there only when nothing is wrong
+/// (warnings allowed); `parse_ok` says whether lowering reported errors.
+pub fn check(program: &Program, source: &Source, parse_ok: bool) -> (Option<Plan>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(program);
+    checker.walk_all();
+    checker.routine_graph();
+    let ok = parse_ok && !checker.diagnostics.iter().any(Diagnostic::is_error);
+    let plan = ok.then(|| checker.plan(source)).flatten();
+    (plan, checker.diagnostics)
+}
+
+struct Checker<'a> {
+    program: &'a Program,
+    devices: HashMap<&'a str, usize>,
+    routines: HashMap<&'a str, usize>,
+    device_used: Vec<bool>,
+    /// For each routine, the routines it runs and where.
+    calls: Vec<Vec<(usize, Span)>>,
+    /// Routines the program itself runs, and where.
+    root_calls: Vec<(usize, Span)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(program: &'a Program) -> Self {
+        let devices = program
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.value.as_str(), i))
+            .collect();
+        let routines = program
+            .routines
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.value.as_str(), i))
+            .collect();
+        Checker {
+            program,
+            devices,
+            routines,
+            device_used: vec![false; program.devices.len()],
+            calls: vec![Vec::new(); program.routines.len()],
+            root_calls: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn walk_all(&mut self) {
+        for (index, routine) in self.program.routines.iter().enumerate() {
+            let mut calls = Vec::new();
+            self.walk(&routine.body, &mut calls);
+            self.calls[index] = calls;
+        }
+        if let Some(root) = &self.program.program {
+            let mut calls = Vec::new();
+            self.walk(root, &mut calls);
+            self.root_calls = calls;
+        }
+        for (device, used) in self.program.devices.iter().zip(&self.device_used) {
+            if !used {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnusedDevice,
+                        format!("device `{}` gets no message", shown(&device.name.value)),
+                    )
+                    .at(device.name.span, "declared here, never used")
+                    .with_help("remove it, or send it a message; it is still connected and disconnected"),
+                );
+            }
+        }
+    }
+
+    /// Checks one node and its children (nesting is bounded by the parser).
+    fn walk(&mut self, node: &'a Node, calls: &mut Vec<(usize, Span)>) {
+        match &node.kind {
+            NodeKind::Message {
+                device,
+                message,
+                data,
+            } => self.message(device, message, data.as_ref()),
+            NodeKind::Sequence(children) | NodeKind::Parallel(children) => {
+                if children.is_empty() {
+                    let form = if matches!(node.kind, NodeKind::Sequence(_)) {
+                        "sequence"
+                    } else {
+                        "parallel"
+                    };
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::EmptyBlock, format!("this `{form}` is empty"))
+                            .at(node.span, "does nothing")
+                            .with_help("add nodes to it, or remove it"),
+                    );
+                }
+                for child in children {
+                    self.walk(child, calls);
+                }
+            }
+            NodeKind::Run(name) => match self.routines.get(name.value.as_str()) {
+                Some(&index) => calls.push((index, name.span)),
+                None => {
+                    let names: Vec<&str> = self.routine_names();
+                    let help = if names.is_empty() {
+                        "no routines are declared; add them under `routines:`".to_string()
+                    } else {
+                        suggest(&name.value, "the routines are", &names)
+                    };
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownRoutine,
+                            format!("there is no routine `{}`", shown(&name.value)),
+                        )
+                        .at(name.span, "unknown routine")
+                        .with_help(help),
+                    );
+                }
+            },
+            NodeKind::Delay(_) | NodeKind::Invalid => {}
+        }
+    }
+
+    fn routine_names(&self) -> Vec<&'a str> {
+        let program = self.program;
+        program.routines.iter().map(|r| r.name.value.as_str()).collect()
+    }
+
+    fn message(
+        &mut self,
+        device: &Spanned<String>,
+        message: &Spanned<crate::message::MessageType>,
+        data: Option<&Spanned<String>>,
+    ) {
+        match self.devices.get(device.value.as_str()) {
+            None => {
+                let program = self.program;
+                let names: Vec<&str> = program.devices.iter().map(|d| d.name.value.as_str()).collect();
+                let help = if names.is_empty() {
+                    "no devices are declared; add them under `devices:`".to_string()
+                } else {
+                    suggest(&device.value, "the devices are", &names)
+                };
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownDevice,
+                        format!("there is no device `{}`", shown(&device.value)),
+                    )
+                    .at(device.span, "not declared under `devices`")
+                    .with_help(help),
+                );
+            }
+            Some(&index) => {
+                self.device_used[index] = true;
+                let declared = &self.program.devices[index];
+                if let Some(kind) = &declared.kind
+                    && !kind.value.accepts().contains(&message.value)
+                {
+                    let accepted: Vec<&str> = kind.value.accepts().iter().map(|m| m.name()).collect();
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnsupportedMessage,
+                            format!(
+                                "`{}` is a {}, which does not accept {}",
+                                shown(&device.value),
+                                kind.value,
+                                message.value
+                            ),
+                        )
+                        .at(message.span, "not accepted by this device")
+                        .also(kind.span, format!("`{}` declared here", shown(&device.value)))
+                        .with_help(format!("a {} accepts {}", kind.value, list(&accepted))),
+                    );
+                }
+            }
+        }
+        self.data(message, data);
+    }
+
+    fn data(&mut self, message: &Spanned<crate::message::MessageType>, data: Option<&Spanned<String>>) {
+        let rule = message.value.data_rule();
+        let diagnostic = match (rule, data) {
+            (DataRule::Ignored, None) => return,
+            (DataRule::Ignored, Some(data)) => Diagnostic::new(
+                Code::UnusedData,
+                format!("{} ignores `data`", message.value),
+            )
+            .at(data.span, "ignored")
+            .with_help("remove `data`"),
+            (DataRule::Colour, None) => Diagnostic::new(
+                Code::MissingData,
+                "CHANGE_COLOR needs a colour in `data`",
+            )
+            .at(message.span, "no `data`")
+            .with_help("add `data: \"#RRGGBB\"`, e.g. `data: \"#FF8800\"` (in quotes: YAML reads `#` as a comment)"),
+            (DataRule::Colour, Some(data)) if data.value.is_empty() => Diagnostic::new(
+                Code::InvalidData,
+                "CHANGE_COLOR needs a colour, but `data` is empty",
+            )
+            .at(data.span, "empty")
+            .with_help("put the colour in quotes, `data: \"#FF8800\"`: YAML reads an unquoted `#` as the start of a comment"),
+            (DataRule::Colour, Some(data)) if !is_colour(&data.value) => Diagnostic::new(
+                Code::InvalidData,
+                format!("`{}` is not a colour", shown(&data.value)),
+            )
+            .at(data.span, "expected `#RRGGBB`")
+            .with_help("a colour is `#` and six hexadecimal digits, e.g. `\"#FF8800\"`"),
+            (DataRule::Song, None) => Diagnostic::new(
+                Code::MissingData,
+                "PLAY_SONG needs a song in `data`",
+            )
+            .at(message.span, "no `data`")
+            .with_help("add the song, e.g. `data: \"Miles Davis - Kind of Blue\"`"),
+            (DataRule::Song, Some(data)) if data.value.trim().is_empty() => Diagnostic::new(
+                Code::InvalidData,
+                "PLAY_SONG needs a song, but `data` is empty",
+            )
+            .at(data.span, "empty")
+            .with_help("name the song, e.g. `data: \"Miles Davis - Kind of Blue\"`"),
+            (DataRule::Colour | DataRule::Song, Some(_)) => return,
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Cycles, unused routines and nesting through routines.
+    fn routine_graph(&mut self) {
+        let cycles = find_cycles(&self.calls);
+        for cycle in &cycles {
+            self.diagnostics.push(self.cycle_diagnostic(cycle));
+        }
+        let reachable = reachable(&self.calls, &self.root_calls);
+        for (routine, reached) in self.program.routines.iter().zip(&reachable) {
+            if !reached {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnusedRoutine,
+                        format!("routine `{}` is never run", shown(&routine.name.value)),
+                    )
+                    .at(routine.name.span, "declared here, never run")
+                    .with_help(format!("run it with `run: {}`, or remove it", shown(&routine.name.value))),
+                );
+            }
+        }
+        if cycles.is_empty()
+            && let Some(root) = &self.program.program
+        {
+            let depths = routine_depths(&self.program.routines, &self.calls);
+            if let Some(span) = too_deep_run(root, 0, &depths, &self.routines) {
+                self.diagnostics.push(too_deep(span));
+            }
+        }
+    }
+
+    fn cycle_diagnostic(&self, cycle: &[(usize, Span)]) -> Diagnostic {
+        let name = |index: usize| shown(&self.program.routines[index].name.value);
+        let first = cycle[0].0;
+        let path: Vec<String> = cycle
+            .iter()
+            .map(|(index, _)| format!("`{}`", name(*index)))
+            .chain(std::iter::once(format!("`{}`", name(first))))
+            .collect();
+        let message = if cycle.len() == 1 {
+            format!("routine `{}` runs itself", name(first))
+        } else {
+            format!("routines run each other in a cycle: {}", path.join(" -> "))
+        };
+        // Each element is a routine and the `run` in it that leads on.
+        let mut diagnostic = Diagnostic::new(Code::RoutineCycle, message);
+        for (i, (_, span)) in cycle.iter().enumerate() {
+            let next = cycle[(i + 1) % cycle.len()].0;
+            let text = format!("runs `{}`", name(next));
+            diagnostic = if i == cycle.len() - 1 {
+                diagnostic.at(*span, format!("{text}, closing the cycle"))
+            } else {
+                diagnostic.also(*span, text)
+            };
+        }
+        diagnostic.with_help("a routine cannot run itself, directly or through others; break the cycle")
+    }
+
+    fn plan(&self, source: &Source) -> Option<Plan> {
+        let devices = self
+            .program
+            .devices
+            .iter()
+            .map(|d| {
+                Some(PlanDevice {
+                    name: d.name.value.clone(),
+                    kind: d.kind.as_ref()?.value,
+                    latency: d.latency,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let routines = self
+            .program
+            .routines
+            .iter()
+            .map(|r| self.step(&r.body, source))
+            .collect::<Option<Vec<_>>>()?;
+        let root = self.step(self.program.program.as_ref()?, source)?;
+        Some(Plan {
+            name: self.program.name.clone(),
+            devices,
+            routines,
+            root,
+        })
+    }
+
+    fn step(&self, node: &Node, source: &Source) -> Option<Step> {
+        Some(match &node.kind {
+            NodeKind::Message {
+                device,
+                message,
+                data,
+            } => Step::Message {
+                device: *self.devices.get(device.value.as_str())?,
+                message: message.value,
+                data: data.as_ref().map(|d| d.value.clone()),
+                line: source.line_of(node.span.offset),
+            },
+            NodeKind::Sequence(children) => Step::Sequence(self.steps(children, source)?),
+            NodeKind::Parallel(children) => Step::Parallel(self.steps(children, source)?),
+            NodeKind::Delay(duration) => Step::Delay(*duration),
+            NodeKind::Run(name) => Step::Run(*self.routines.get(name.value.as_str())?),
+            NodeKind::Invalid => return None,
+        })
+    }
+
+    fn steps(&self, nodes: &[Node], source: &Source) -> Option<Vec<Step>> {
+        nodes.iter().map(|node| self.step(node, source)).collect()
+    }
+}
+
+/// Every cycle in the routine call graph, each once, found with an iterative
+/// depth-first search (a long chain of routines must not exhaust the stack).
+/// A cycle is a list of (routine, span of its `run` that leads to the next).
+fn find_cycles(calls: &[Vec<(usize, Span)>]) -> Vec<Vec<(usize, Span)>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut mark = vec![Mark::New; calls.len()];
+    let mut cycles = Vec::new();
+    for start in 0..calls.len() {
+        if mark[start] != Mark::New {
+            continue;
+        }
+        // The path: each routine with the index of the next call to follow.
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        mark[start] = Mark::OnPath;
+        while let Some(&mut (routine, ref mut next)) = path.last_mut() {
+            let Some(&(callee, _)) = calls[routine].get(*next) else {
+                mark[routine] = Mark::Done;
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            match mark[callee] {
+                Mark::New => {
+                    mark[callee] = Mark::OnPath;
+                    path.push((callee, 0));
+                }
+                Mark::OnPath => {
+                    let from = path.iter().position(|(r, _)| *r == callee).unwrap_or(0);
+                    let cycle = path[from..]
+                        .iter()
+                        .map(|&(r, next)| (r, calls[r][next - 1].1))
+                        .collect();
+                    cycles.push(cycle);
+                }
+                Mark::Done => {}
+            }
+        }
+    }
+    cycles
+}
+
+fn reachable(calls: &[Vec<(usize, Span)>], root_calls: &[(usize, Span)]) -> Vec<bool> {
+    let mut reached = vec![false; calls.len()];
+    let mut stack: Vec<usize> = root_calls.iter().map(|(r, _)| *r).collect();
+    while let Some(routine) = stack.pop() {
+        if !std::mem::replace(&mut reached[routine], true) {
+            stack.extend(calls[routine].iter().map(|(r, _)| *r));
+        }
+    }
+    reached
+}
+
+/// How many levels each routine's body nests, with the routines it runs
+/// expanded; callees first, iteratively. Assumes no cycles.
+fn routine_depths(routines: &[ast::Routine], calls: &[Vec<(usize, Span)>]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = routines
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.value.as_str(), i))
+        .collect();
+    let mut depths: Vec<Option<usize>> = vec![None; routines.len()];
+    let mut pending: Vec<usize> = (0..routines.len()).collect();
+    while let Some(&routine) = pending.last() {
+        if depths[routine].is_some() {
+            pending.pop();
+            continue;
+        }
+        let missing: Vec<usize> = calls[routine]
+            .iter()
+            .map(|(r, _)| *r)
+            .filter(|r| depths[*r].is_none())
+            .collect();
+        if missing.is_empty() {
+            depths[routine] = Some(node_depth(&routines[routine].body, &depths, &index));
+            pending.pop();
+        } else {
+            pending.extend(missing);
+        }
+    }
+    depths.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+fn node_depth(node: &Node, depths: &[Option<usize>], index: &HashMap<&str, usize>) -> usize {
+    match &node.kind {
+        NodeKind::Sequence(children) | NodeKind::Parallel(children) => {
+            1 + children
+                .iter()
+                .map(|c| node_depth(c, depths, index))
+                .max()
+                .unwrap_or(0)
+        }
+        NodeKind::Run(name) => {
+            let routine = index.get(name.value.as_str()).and_then(|&r| depths[r]);
+            // Saturating: a chain of routines may claim absurd depths.
+            1usize.saturating_add(routine.unwrap_or(0))
+        }
+        _ => 1,
+    }
+}
+
+/// The outermost `run` whose routine takes the program past the nesting
+/// limit, if any.
+fn too_deep_run(
+    node: &Node,
+    depth: usize,
+    depths: &[usize],
+    routines: &HashMap<&str, usize>,
+) -> Option<Span> {
+    match &node.kind {
+        NodeKind::Sequence(children) | NodeKind::Parallel(children) => children
+            .iter()
+            .find_map(|c| too_deep_run(c, depth + 1, depths, routines)),
+        NodeKind::Run(name) => {
+            let routine = *routines.get(name.value.as_str())?;
+            (depth.saturating_add(1).saturating_add(depths[routine]) > MAX_NODE_DEPTH)
+                .then_some(name.span)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,75 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+const EXAMPLES: &str = "\
+Examples:
+  iotrun programs/wake_up.yaml                  run a program
+  iotrun run --virtual-time programs/party.yaml run it on a simulated clock, instantly
+  iotrun run --format json programs/wake_up.yaml   one JSON event per line
+  iotrun check programs/                        check every program in a folder
+  iotrun check --format json broken.yaml        diagnostics as JSON lines
+
+Exit status: 0 success (warnings allowed), 1 invalid program or failed run,
+2 usage or I/O error, 130 interrupted.";
+
+/// Checks and runs declarative IoT programs: devices and a tree of
+/// `sequence` / `parallel` messages in a YAML file.
+#[derive(Debug, Parser)]
+#[command(
+    name = "iotrun",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `iotrun FILE` is `iotrun run FILE`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a program, then run it.
+    Run(RunArgs),
+    /// Check program files without running anything.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The program file to run.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Run on a simulated clock: the same events and times, finished as fast
+    /// as the machine allows.
+    #[arg(long)]
+    pub virtual_time: bool,
+
+    /// Seed for device ids, so that a run can be repeated exactly.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// `human`: the devices' lines and a summary; `json`: one run event per line.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Program files, or folders whose `*.yaml` and `*.yml` files are checked.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// `human`: rendered diagnostics; `json`: one diagnostic per line.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}

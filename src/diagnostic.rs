@@ -1,0 +1,243 @@
+//! What iotrun tells a user about a program: a stable code, a message, labels
+//! on the offending tokens and a help. Every stage reports through this type;
+//! `report.rs` is the one place that renders it.
+
+use std::fmt;
+
+use miette::{LabeledSpan, Severity, SourceSpan};
+
+/// A byte range of the program file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(offset: usize, len: usize) -> Self {
+        Span { offset, len }
+    }
+}
+
+impl From<Span> for SourceSpan {
+    fn from(span: Span) -> Self {
+        SourceSpan::new(span.offset.into(), span.len)
+    }
+}
+
+/// The stable diagnostic codes of the format's contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Io,
+    Yaml,
+    UnknownKey,
+    MissingKey,
+    DuplicateKey,
+    WrongType,
+    InvalidNode,
+    InvalidName,
+    UnknownKind,
+    UnknownDevice,
+    UnknownMessage,
+    UnsupportedMessage,
+    MissingData,
+    InvalidData,
+    InvalidDuration,
+    UnknownRoutine,
+    RoutineCycle,
+    TooDeep,
+    UnusedData,
+    UnusedDevice,
+    UnusedRoutine,
+    EmptyBlock,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Io => "iotrun::io",
+            Code::Yaml => "iotrun::yaml",
+            Code::UnknownKey => "iotrun::unknown_key",
+            Code::MissingKey => "iotrun::missing_key",
+            Code::DuplicateKey => "iotrun::duplicate_key",
+            Code::WrongType => "iotrun::wrong_type",
+            Code::InvalidNode => "iotrun::invalid_node",
+            Code::InvalidName => "iotrun::invalid_name",
+            Code::UnknownKind => "iotrun::unknown_kind",
+            Code::UnknownDevice => "iotrun::unknown_device",
+            Code::UnknownMessage => "iotrun::unknown_message",
+            Code::UnsupportedMessage => "iotrun::unsupported_message",
+            Code::MissingData => "iotrun::missing_data",
+            Code::InvalidData => "iotrun::invalid_data",
+            Code::InvalidDuration => "iotrun::invalid_duration",
+            Code::UnknownRoutine => "iotrun::unknown_routine",
+            Code::RoutineCycle => "iotrun::routine_cycle",
+            Code::TooDeep => "iotrun::too_deep",
+            Code::UnusedData => "iotrun::unused_data",
+            Code::UnusedDevice => "iotrun::unused_device",
+            Code::UnusedRoutine => "iotrun::unused_routine",
+            Code::EmptyBlock => "iotrun::empty_block",
+        }
+    }
+
+    pub fn is_warning(self) -> bool {
+        matches!(
+            self,
+            Code::UnusedData | Code::UnusedDevice | Code::UnusedRoutine | Code::EmptyBlock
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+    pub primary: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// The primary label, on the offending token.
+    pub fn at(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// A second label that helps, such as "first defined here".
+    pub fn also(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: text.into(),
+            primary: false,
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        !self.code.is_warning()
+    }
+
+    /// Where the diagnostic points first, for sorting a file's report.
+    pub fn offset(&self) -> usize {
+        self.labels.first().map_or(0, |label| label.span.offset)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(if self.code.is_warning() {
+            Severity::Warning
+        } else {
+            Severity::Error
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().map(|label| {
+            let text = (!label.text.is_empty()).then(|| label.text.clone());
+            if label.primary {
+                LabeledSpan::new_primary_with_span(text, label.span)
+            } else {
+                LabeledSpan::new_with_span(text, label.span)
+            }
+        })))
+    }
+}
+
+/// Shows a name from the user's file inside a message: control characters
+/// are escaped so that a hostile file cannot garble a terminal or a JSON line.
+pub fn shown(text: &str) -> String {
+    const MAX: usize = 60;
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The closest of `choices` to `wrong`, if it is close enough to be a likely
+/// typo ("did you mean `parallel`?").
+pub fn closest<'a>(wrong: &str, choices: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wrong_lower = wrong.to_lowercase();
+    choices
+        .into_iter()
+        .map(|choice| {
+            let score = strsim::normalized_damerau_levenshtein(&wrong_lower, &choice.to_lowercase());
+            (score, choice)
+        })
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, choice)| choice)
+}
+
+/// "did you mean `x`?" when a choice is close, otherwise the list of choices.
+pub fn suggest<'a>(wrong: &str, what: &str, choices: &[&'a str]) -> String {
+    match closest(wrong, choices.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("{what} {}", list(choices)),
+    }
+}
+
+/// `a`, `b` or `c`
+pub fn list(choices: &[&str]) -> String {
+    let quoted: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
+    match quoted.split_last() {
+        None => "nothing".to_string(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}

@@ -1,0 +1,148 @@
+//! Durations as the format spells them: a number, then `ms`, `s` or `m`,
+//! nothing between (`250ms`, `1.5s`, `2m`).
+
+use std::time::Duration;
+
+pub const FORM: &str = "a duration is a number and a unit (`ms`, `s` or `m`) with nothing between, such as `250ms`, `1.5s` or `2m`";
+
+/// Why a text is no duration, with a help that shows the accepted form and,
+/// where one is likely, the value that was meant.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DurationError {
+    pub message: String,
+    pub help: String,
+}
+
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    if let Some(duration) = parse_exact(text) {
+        return Ok(duration);
+    }
+    let shown = crate::diagnostic::shown(text);
+    let trimmed = text.trim();
+    if trimmed.starts_with('-') {
+        return Err(DurationError {
+            message: format!("`{shown}` is negative; a duration cannot be"),
+            help: FORM.to_string(),
+        });
+    }
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(DurationError {
+            message: format!("`{shown}` has no unit"),
+            help: format!("add a unit: `{trimmed}ms` or `{trimmed}s`"),
+        });
+    }
+    let message = format!("`{shown}` is not a duration");
+    match likely_meant(trimmed) {
+        Some(meant) => Err(DurationError {
+            message,
+            help: format!("did you mean `{meant}`? {FORM}"),
+        }),
+        None => Err(DurationError {
+            message,
+            help: FORM.to_string(),
+        }),
+    }
+}
+
+/// The strict form, computed exactly in nanoseconds (no float rounding).
+fn parse_exact(text: &str) -> Option<Duration> {
+    let (number, unit_nanos) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1_000_000u128)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1_000_000_000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000_000_000)
+    } else {
+        return None;
+    };
+    let (whole, fraction) = match number.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (number, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (number.contains('.') && !digits(fraction)) || whole.len() > 20 {
+        return None;
+    }
+    let fraction = &fraction[..fraction.len().min(18)];
+    let whole_nanos = whole.parse::<u128>().ok()?.checked_mul(unit_nanos)?;
+    let fraction_nanos = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse::<u128>().ok()? * unit_nanos / 10u128.pow(fraction.len() as u32)
+    };
+    let nanos = whole_nanos.checked_add(fraction_nanos)?;
+    let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
+    Some(Duration::new(secs, (nanos % 1_000_000_000) as u32))
+}
+
+/// Reads common near-misses (`10 ms`, `5 seconds`, `1,5s`, `2min`, `1h`) and
+/// spells them the accepted way.
+fn likely_meant(text: &str) -> Option<String> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == ',' { '.' } else { c.to_ascii_lowercase() })
+        .collect();
+    let split = compact
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(compact.len());
+    let (number, unit) = compact.split_at(split);
+    if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
+        return None;
+    }
+    let unit = match unit {
+        "ms" | "msec" | "msecs" | "millis" | "millisecond" | "milliseconds" => "ms",
+        "s" | "sec" | "secs" | "second" | "seconds" => "s",
+        "m" | "min" | "mins" | "minute" | "minutes" => "m",
+        "h" | "hr" | "hrs" | "hour" | "hours" => {
+            let hours: f64 = number.parse().ok()?;
+            return Some(format!("{}m", hours * 60.0));
+        }
+        _ => return None,
+    };
+    let meant = format!("{number}{unit}");
+    parse_exact(&meant).map(|_| meant)
+}
+
+/// Formats a duration the way the format spells it, shortest first.
+pub fn format(duration: Duration) -> String {
+    let nanos = duration.as_nanos();
+    if nanos % 1_000_000_000 == 0 {
+        format!("{}s", nanos / 1_000_000_000)
+    } else if nanos % 1_000_000 == 0 {
+        format!("{}ms", nanos / 1_000_000)
+    } else {
+        format!("{}s", duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_documented_forms() {
+        assert_eq!(parse("0ms"), Ok(Duration::ZERO));
+        assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse("0.1s"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse("0.5ms"), Ok(Duration::from_micros(500)));
+    }
+
+    #[test]
+    fn rejects_everything_else_with_a_likely_meaning() {
+        let help = |text| parse(text).unwrap_err().help;
+        assert!(help("10 ms").starts_with("did you mean `10ms`?"));
+        assert!(help("5 seconds").starts_with("did you mean `5s`?"));
+        assert!(help("1,5s").starts_with("did you mean `1.5s`?"));
+        assert!(help("2min").starts_with("did you mean `2m`?"));
+        assert!(help("1h").starts_with("did you mean `60m`?"));
+        assert_eq!(help("500"), "add a unit: `500ms` or `500s`");
+        assert_eq!(help("-3ms"), FORM);
+        assert_eq!(help("fast"), FORM);
+        for bad in ["", "ms", ".5s", "1.s", "1e3ms", "99999999999999999999999m", " 1s"] {
+            assert!(parse(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+}

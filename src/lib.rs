@@ -1,0 +1,53 @@
+//! iotrun checks and runs declarative IoT programs.
+//!
+//! The pipeline, one module per stage:
+//! source ([`source`]) -> YAML tree ([`yaml`]) -> AST ([`parse`]) ->
+//! checked plan ([`check`]) -> run ([`run`]). [`report`] renders diagnostics
+//! and picks exit statuses; [`app`] wires the command line to the stages.
+
+pub mod app;
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod device;
+pub mod diagnostic;
+pub mod duration;
+pub mod message;
+pub mod parse;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod source;
+pub mod yaml;
+
+use diagnostic::Diagnostic;
+use plan::Plan;
+use source::Source;
+
+/// A program file taken through parse and check.
+pub struct Loaded {
+    /// Present when the program is valid (it may still have warnings).
+    pub plan: Option<Plan>,
+    /// Every diagnostic, in the order of the file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses and checks one program file.
+pub fn load(source: &Source) -> Loaded {
+    let tree = match yaml::parse(source) {
+        Ok(tree) => tree,
+        Err(diagnostic) => {
+            return Loaded {
+                plan: None,
+                diagnostics: vec![diagnostic],
+            };
+        }
+    };
+    let (program, mut diagnostics) = parse::lower(&tree);
+    drop(tree);
+    let parse_ok = !diagnostics.iter().any(Diagnostic::is_error);
+    let (plan, more) = check::check(&program, source, parse_ok);
+    diagnostics.extend(more);
+    diagnostics.sort_by_key(Diagnostic::offset);
+    Loaded { plan, diagnostics }
+}

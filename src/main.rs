@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(iotrun::app::main(std::env::args_os()));
+}

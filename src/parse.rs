@@ -1,0 +1,538 @@
+//! YAML tree -> AST. Reads the shape of the file: which keys exist, what type
+//! each value has, which node form a mapping is, names, kinds, message types
+//! and durations. It reports every such error of a file in one pass and goes
+//! on past them, so the user sees all of them at once.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::ast::{Device, Node, NodeKind, Program, Routine, Spanned};
+use crate::device::Kind;
+use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
+use crate::duration;
+use crate::message::MessageType;
+use crate::yaml::{Value, Yaml};
+
+/// How deep nodes may nest, counting the levels a `run` adds. The runner
+/// recurses once per level, so this bounds its stack.
+pub const MAX_NODE_DEPTH: usize = 200;
+
+/// Latency of a device that does not say, as in the seed.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(500);
+
+const PROGRAM_KEYS: &[&str] = &["name", "description", "devices", "routines", "program"];
+const DEVICE_KEYS: &[&str] = &["kind", "latency"];
+const MESSAGE_KEYS: &[&str] = &["device", "message", "data"];
+const NODE_KEYS: &[&str] = &["device", "message", "data", "sequence", "parallel", "delay", "run"];
+const NODE_FORMS: &str =
+    "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}` or a list";
+
+/// Lowers a parsed YAML tree to the AST, with every structural diagnostic.
+pub fn lower(tree: &Yaml) -> (Program, Vec<Diagnostic>) {
+    let mut lowerer = Lowerer {
+        diagnostics: Vec::new(),
+        reported_too_deep: false,
+    };
+    let program = lowerer.program(tree);
+    (program, lowerer.diagnostics)
+}
+
+struct Lowerer {
+    diagnostics: Vec<Diagnostic>,
+    reported_too_deep: bool,
+}
+
+/// A mapping's entries whose keys are text, each key once.
+struct Entries<'a> {
+    entries: Vec<(Spanned<&'a str>, &'a Yaml)>,
+}
+
+impl<'a> Entries<'a> {
+    fn get(&self, key: &str) -> Option<(Span, &'a Yaml)> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(k, v)| (k.span, *v))
+    }
+}
+
+impl Lowerer {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn program(&mut self, tree: &Yaml) -> Program {
+        let mut program = Program::default();
+        let Value::Map(map) = &tree.value else {
+            self.report(
+                Diagnostic::new(
+                    Code::WrongType,
+                    format!("a program is a mapping, but this is {}", tree.value.describe()),
+                )
+                .at(tree.span, "expected a mapping")
+                .with_help("a program has `devices` and `program`, and may have `name`, `description` and `routines`"),
+            );
+            return program;
+        };
+        let entries = self.keys(map, PROGRAM_KEYS, "a program", "the program keys are");
+        if let Some((_, value)) = entries.get("name") {
+            program.name = self.text(value, "a name");
+        }
+        if let Some((_, value)) = entries.get("description") {
+            self.text(value, "a description");
+        }
+        match entries.get("devices") {
+            Some((_, value)) => program.devices = self.devices(value),
+            None => self.report(
+                Diagnostic::new(Code::MissingKey, "the program has no `devices`")
+                    .at(first_key_span(tree), "`devices` belongs in this mapping")
+                    .with_help("declare the devices, e.g. `devices: { light: { kind: hue_light } }`"),
+            ),
+        }
+        if let Some((_, value)) = entries.get("routines") {
+            program.routines = self.routines(value);
+        }
+        match entries.get("program") {
+            Some((_, value)) => program.program = Some(self.node(value, 1)),
+            None => self.report(
+                Diagnostic::new(Code::MissingKey, "the program has no `program`")
+                    .at(first_key_span(tree), "`program` belongs in this mapping")
+                    .with_help("add the root node, e.g. `program: [ { device: light, message: SWITCH_ON } ]`"),
+            ),
+        }
+        program
+    }
+
+    /// Reads a mapping with a fixed set of keys: reports keys that are not
+    /// text, duplicates and unknown keys, and returns the rest.
+    fn keys<'a>(
+        &mut self,
+        map: &'a [(Yaml, Yaml)],
+        allowed: &[&str],
+        owner: &str,
+        choices: &str,
+    ) -> Entries<'a> {
+        let named = self.named_entries(map, owner);
+        let mut entries = Entries {
+            entries: Vec::new(),
+        };
+        for (key, value) in named {
+            if allowed.contains(&key.value) {
+                entries.entries.push((key, value));
+            } else {
+                self.report(unknown_key(&key, owner, allowed, choices));
+            }
+        }
+        entries
+    }
+
+    /// The entries of a mapping whose keys are text, each key once; a key
+    /// that is not text or that came before is reported.
+    fn named_entries<'a>(
+        &mut self,
+        map: &'a [(Yaml, Yaml)],
+        owner: &str,
+    ) -> Vec<(Spanned<&'a str>, &'a Yaml)> {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut entries = Vec::with_capacity(map.len());
+        for (key, value) in map {
+            let Value::Str(name) = &key.value else {
+                self.report(
+                    Diagnostic::new(
+                        Code::WrongType,
+                        format!("a key in {owner} must be text, not {}", key.value.describe()),
+                    )
+                    .at(key.span, "expected text"),
+                );
+                continue;
+            };
+            if let Some(first) = seen.get(name.as_str()) {
+                self.report(
+                    Diagnostic::new(
+                        Code::DuplicateKey,
+                        format!("`{}` is defined twice in {owner}", shown(name)),
+                    )
+                    .at(key.span, "defined again here")
+                    .also(*first, "first defined here")
+                    .with_help("keep one of them"),
+                );
+                continue;
+            }
+            seen.insert(name, key.span);
+            entries.push((Spanned::new(name.as_str(), key.span), value));
+        }
+        entries
+    }
+
+    fn devices(&mut self, value: &Yaml) -> Vec<Device> {
+        let Value::Map(map) = &value.value else {
+            self.report(wrong_type(value, "a mapping of device names to devices").with_help(
+                "write e.g. `devices: { light: { kind: hue_light } }`",
+            ));
+            return Vec::new();
+        };
+        let mut devices = Vec::new();
+        for (name, definition) in self.named_entries(map, "`devices`") {
+            self.check_name(&name, "device");
+            devices.push(self.device(name, definition));
+        }
+        devices
+    }
+
+    fn device(&mut self, name: Spanned<&str>, definition: &Yaml) -> Device {
+        let mut device = Device {
+            name: Spanned::new(name.value.to_string(), name.span),
+            kind: None,
+            latency: DEFAULT_LATENCY,
+        };
+        let Value::Map(map) = &definition.value else {
+            self.report(
+                wrong_type(definition, "a device definition (a mapping)").with_help(format!(
+                    "write e.g. `{}: {{ kind: hue_light }}`",
+                    shown(name.value)
+                )),
+            );
+            return device;
+        };
+        let owner = format!("device `{}`", shown(name.value));
+        let entries = self.keys(map, DEVICE_KEYS, &owner, "a device has");
+        match entries.get("kind") {
+            Some((_, value)) => device.kind = self.kind(value),
+            None => self.report(
+                Diagnostic::new(Code::MissingKey, format!("{owner} has no `kind`"))
+                    .at(name.span, "this device needs a `kind`")
+                    .with_help(format!("add `kind:` with one of {}", list(&Kind::names()))),
+            ),
+        }
+        if let Some((_, value)) = entries.get("latency")
+            && let Some(latency) = self.duration(value)
+        {
+            device.latency = latency;
+        }
+        device
+    }
+
+    fn kind(&mut self, value: &Yaml) -> Option<Spanned<Kind>> {
+        let text = self.text(value, "a device kind")?;
+        match Kind::from_name(&text) {
+            Some(kind) => Some(Spanned::new(kind, value.span)),
+            None => {
+                self.report(
+                    Diagnostic::new(
+                        Code::UnknownKind,
+                        format!("there is no device kind `{}`", shown(&text)),
+                    )
+                    .at(value.span, "unknown kind")
+                    .with_help(suggest(&text, "the kinds are", &Kind::names())),
+                );
+                None
+            }
+        }
+    }
+
+    fn routines(&mut self, value: &Yaml) -> Vec<Routine> {
+        let Value::Map(map) = &value.value else {
+            self.report(wrong_type(value, "a mapping of routine names to nodes"));
+            return Vec::new();
+        };
+        let mut routines = Vec::new();
+        for (name, body) in self.named_entries(map, "`routines`") {
+            self.check_name(&name, "routine");
+            routines.push(Routine {
+                name: Spanned::new(name.value.to_string(), name.span),
+                body: self.node(body, 1),
+            });
+        }
+        routines
+    }
+
+    fn check_name(&mut self, name: &Spanned<&str>, what: &str) {
+        if is_valid_name(name.value) {
+            return;
+        }
+        self.report(
+            Diagnostic::new(
+                Code::InvalidName,
+                format!("`{}` is not a valid {what} name", shown(name.value)),
+            )
+            .at(name.span, "invalid name")
+            .with_help(format!(
+                "a {what} name is a letter, then letters, digits, `_` or `-`"
+            )),
+        );
+    }
+
+    fn node(&mut self, value: &Yaml, depth: usize) -> Node {
+        if depth > MAX_NODE_DEPTH {
+            if !self.reported_too_deep {
+                self.reported_too_deep = true;
+                self.report(too_deep(value.span));
+            }
+            return invalid(value.span);
+        }
+        match &value.value {
+            Value::Seq(items) => Node {
+                span: value.span,
+                kind: NodeKind::Sequence(self.children(items, depth)),
+            },
+            Value::Map(map) => self.node_mapping(value, map, depth),
+            _ => {
+                self.report(wrong_type(value, "a node").with_help(NODE_FORMS));
+                invalid(value.span)
+            }
+        }
+    }
+
+    fn children(&mut self, items: &[Yaml], depth: usize) -> Vec<Node> {
+        items.iter().map(|item| self.node(item, depth + 1)).collect()
+    }
+
+    fn node_mapping(&mut self, value: &Yaml, map: &[(Yaml, Yaml)], depth: usize) -> Node {
+        let span = first_key_span(value);
+        let entries = self.keys(map, NODE_KEYS, "a node", "a node has one of");
+        // Which forms do the keys belong to? Exactly one is a node.
+        let mut forms: Vec<(&str, Span)> = Vec::new();
+        for (key, _) in &entries.entries {
+            let form = if MESSAGE_KEYS.contains(&key.value) {
+                "message"
+            } else {
+                key.value
+            };
+            if !forms.iter().any(|(f, _)| *f == form) {
+                forms.push((form, key.span));
+            }
+        }
+        match forms.as_slice() {
+            [] => {
+                // Unknown keys are reported already and say more than this.
+                if entries.entries.len() == map.len() {
+                    self.report(
+                        Diagnostic::new(Code::InvalidNode, "this mapping is no node")
+                            .at(span, "not a node")
+                            .with_help(NODE_FORMS),
+                    );
+                }
+                invalid(span)
+            }
+            [(form, _)] => {
+                let kind = match *form {
+                    "message" => self.message(&entries, span),
+                    "sequence" | "parallel" => {
+                        let (_, body) = entries.get(form).expect("form key present");
+                        self.block(form, body, depth)
+                    }
+                    "delay" => {
+                        let (_, body) = entries.get("delay").expect("form key present");
+                        self.duration(body).map_or(NodeKind::Invalid, NodeKind::Delay)
+                    }
+                    _ => {
+                        let (_, body) = entries.get("run").expect("form key present");
+                        self.text(body, "a routine name")
+                            .map_or(NodeKind::Invalid, |name| {
+                                NodeKind::Run(Spanned::new(name, body.span))
+                            })
+                    }
+                };
+                Node { span, kind }
+            }
+            [(first, first_span), rest @ ..] => {
+                let mut diagnostic = Diagnostic::new(
+                    Code::InvalidNode,
+                    format!(
+                        "a node is one thing, but this one is {}",
+                        rest.iter()
+                            .fold(describe_form(first), |all, (form, _)| format!(
+                                "{all} and {}",
+                                describe_form(form)
+                            ))
+                    ),
+                )
+                .at(*first_span, describe_form(first));
+                for (form, form_span) in rest {
+                    diagnostic = diagnostic.also(*form_span, describe_form(form));
+                }
+                self.report(diagnostic.with_help(
+                    "split it into separate nodes, e.g. inside a `sequence` or `parallel`",
+                ));
+                invalid(span)
+            }
+        }
+    }
+
+    fn block(&mut self, form: &str, body: &Yaml, depth: usize) -> NodeKind {
+        let Value::Seq(items) = &body.value else {
+            self.report(
+                wrong_type(body, &format!("a list of nodes after `{form}`"))
+                    .with_help(format!("write `{form}: [ node, node, ... ]`")),
+            );
+            return NodeKind::Invalid;
+        };
+        let children = self.children(items, depth);
+        if form == "sequence" {
+            NodeKind::Sequence(children)
+        } else {
+            NodeKind::Parallel(children)
+        }
+    }
+
+    fn message(&mut self, entries: &Entries<'_>, span: Span) -> NodeKind {
+        let device = match entries.get("device") {
+            Some((_, value)) => self
+                .text(value, "a device name")
+                .map(|name| Spanned::new(name, value.span)),
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "this message has no `device`")
+                        .at(span, "`device` belongs in this message")
+                        .with_help("name the device that gets the message: `device: light`"),
+                );
+                None
+            }
+        };
+        let message = match entries.get("message") {
+            Some((_, value)) => self.message_type(value),
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "this message has no `message`")
+                        .at(span, "`message` belongs here")
+                        .with_help(format!(
+                            "add `message:` with one of {}",
+                            list(&MessageType::names())
+                        )),
+                );
+                None
+            }
+        };
+        let data = entries
+            .get("data")
+            .and_then(|(_, value)| self.data(value));
+        match (device, message) {
+            (Some(device), Some(message)) => NodeKind::Message {
+                device,
+                message,
+                data,
+            },
+            _ => NodeKind::Invalid,
+        }
+    }
+
+    fn message_type(&mut self, value: &Yaml) -> Option<Spanned<MessageType>> {
+        let text = self.text(value, "a message type")?;
+        match MessageType::from_name(&text) {
+            Some(message) => Some(Spanned::new(message, value.span)),
+            None => {
+                self.report(
+                    Diagnostic::new(
+                        Code::UnknownMessage,
+                        format!("there is no message type `{}`", shown(&text)),
+                    )
+                    .at(value.span, "unknown message type")
+                    .with_help(suggest(&text, "the message types are", &MessageType::names())),
+                );
+                None
+            }
+        }
+    }
+
+    /// `data` is text; a number or boolean is taken as the text it spells,
+    /// and an empty value (often a colour whose `#` YAML read as a comment)
+    /// as empty text, which the check then explains.
+    fn data(&mut self, value: &Yaml) -> Option<Spanned<String>> {
+        let text = match &value.value {
+            Value::Str(text) | Value::Number(text) => text.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => String::new(),
+            Value::Seq(_) | Value::Map(_) => {
+                self.report(wrong_type(value, "text"));
+                return None;
+            }
+        };
+        Some(Spanned::new(text, value.span))
+    }
+
+    fn duration(&mut self, value: &Yaml) -> Option<Duration> {
+        let text = match &value.value {
+            Value::Str(text) | Value::Number(text) => text,
+            _ => {
+                self.report(wrong_type(value, "a duration").with_help(duration::FORM));
+                return None;
+            }
+        };
+        match duration::parse(text) {
+            Ok(duration) => Some(duration),
+            Err(err) => {
+                self.report(
+                    Diagnostic::new(Code::InvalidDuration, err.message)
+                        .at(value.span, "invalid duration")
+                        .with_help(err.help),
+                );
+                None
+            }
+        }
+    }
+
+    /// A value that must be text, such as a name.
+    fn text(&mut self, value: &Yaml, what: &str) -> Option<String> {
+        match &value.value {
+            Value::Str(text) => Some(text.clone()),
+            _ => {
+                self.report(wrong_type(value, what));
+                None
+            }
+        }
+    }
+}
+
+fn describe_form(form: &str) -> String {
+    match form {
+        "message" => "a message".to_string(),
+        other => format!("a `{other}`"),
+    }
+}
+
+fn invalid(span: Span) -> Node {
+    Node {
+        span,
+        kind: NodeKind::Invalid,
+    }
+}
+
+/// A block mapping's own span is empty; its first key is what a person sees.
+fn first_key_span(value: &Yaml) -> Span {
+    match &value.value {
+        Value::Map(map) if value.span.len == 0 => map.first().map_or(value.span, |(k, _)| k.span),
+        _ => value.span,
+    }
+}
+
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn wrong_type(value: &Yaml, expected: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::WrongType,
+        format!("expected {expected}, found {}", value.value.describe()),
+    )
+    .at(value.span, format!("expected {expected}"))
+}
+
+fn unknown_key(key: &Spanned<&str>, owner: &str, allowed: &[&str], choices: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownKey,
+        format!("{owner} has no key `{}`", shown(key.value)),
+    )
+    .at(key.span, "unknown key")
+    .with_help(suggest(key.value, choices, allowed))
+}
+
+pub fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::TooDeep,
+        format!("the program nests deeper than {MAX_NODE_DEPTH} levels"),
+    )
+    .at(span, "too deep here")
+    .with_help("flatten the program; a `run` counts the levels of its routine")
+}

@@ -1,0 +1,115 @@
+//! The checked program, ready to run: names resolved to indices, every
+//! message known to be valid for its device.
+
+use std::time::Duration;
+
+use crate::device::Kind;
+use crate::message::MessageType;
+
+#[derive(Debug)]
+pub struct Plan {
+    pub name: Option<String>,
+    pub devices: Vec<PlanDevice>,
+    /// Routine bodies, indexed by `Step::Run`.
+    pub routines: Vec<Step>,
+    pub root: Step,
+}
+
+#[derive(Debug)]
+pub struct PlanDevice {
+    pub name: String,
+    pub kind: Kind,
+    pub latency: Duration,
+}
+
+#[derive(Debug)]
+pub enum Step {
+    Message {
+        device: usize,
+        message: MessageType,
+        data: Option<String>,
+        /// 1-based line of the node in the program file.
+        line: u32,
+    },
+    Sequence(Vec<Step>),
+    Parallel(Vec<Step>),
+    Delay(Duration),
+    Run(usize),
+}
+
+/// What a plan will do, computed without running it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Estimate {
+    /// Messages sent, with routines counted each time they run.
+    pub messages: u64,
+    /// The critical path: connect, program, disconnect.
+    pub duration: Duration,
+}
+
+impl Plan {
+    /// The same model the runner follows: all devices connect at once, the
+    /// program runs, all devices disconnect at once.
+    pub fn estimate(&self) -> Estimate {
+        // Routines may run routines many times over; each is folded once,
+        // callees first (check rejects cycles, so the order exists).
+        let mut routines: Vec<Option<(u64, Duration)>> = vec![None; self.routines.len()];
+        let mut pending: Vec<usize> = (0..self.routines.len()).collect();
+        while let Some(&index) = pending.last() {
+            if routines[index].is_some() {
+                pending.pop();
+                continue;
+            }
+            let mut missing = Vec::new();
+            collect_unfolded(&self.routines[index], &routines, &mut missing);
+            if missing.is_empty() {
+                routines[index] = Some(fold(&self.routines[index], &routines, &self.devices));
+                pending.pop();
+            } else {
+                pending.extend(missing);
+            }
+        }
+        let (messages, program) = fold(&self.root, &routines, &self.devices);
+        let slowest = self
+            .devices
+            .iter()
+            .map(|d| d.latency)
+            .max()
+            .unwrap_or_default();
+        Estimate {
+            messages,
+            duration: slowest.saturating_add(program).saturating_add(slowest),
+        }
+    }
+}
+
+fn collect_unfolded(step: &Step, done: &[Option<(u64, Duration)>], missing: &mut Vec<usize>) {
+    match step {
+        Step::Run(index) if done[*index].is_none() => missing.push(*index),
+        Step::Sequence(steps) | Step::Parallel(steps) => {
+            for step in steps {
+                collect_unfolded(step, done, missing);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn fold(
+    step: &Step,
+    routines: &[Option<(u64, Duration)>],
+    devices: &[PlanDevice],
+) -> (u64, Duration) {
+    match step {
+        Step::Message { device, .. } => (1, devices[*device].latency),
+        Step::Delay(duration) => (0, *duration),
+        Step::Run(index) => routines[*index].unwrap_or_default(),
+        Step::Sequence(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
+            let (sm, sd) = fold(step, routines, devices);
+            (m.saturating_add(sm), d.saturating_add(sd))
+        }),
+        Step::Parallel(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
+            let (sm, sd) = fold(step, routines, devices);
+            (m.saturating_add(sm), d.max(sd))
+        }),
+    }
+}

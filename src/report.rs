@@ -1,0 +1,255 @@
+//! The one place that renders diagnostics and picks the exit status.
+
+use std::io::{IsTerminal, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::Source;
+
+/// Exit statuses of the command line, as the spec fixes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    Success,
+    /// A program is invalid, or a run failed.
+    Invalid,
+    /// Usage or I/O error: missing or unreadable file.
+    Usage,
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Success => 0,
+            Exit::Invalid => 1,
+            Exit::Usage => 2,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    /// The status for a set of diagnostics: an I/O error is a usage error,
+    /// any other error makes the program invalid, warnings pass.
+    pub fn for_diagnostics<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> Exit {
+        diagnostics
+            .into_iter()
+            .map(|d| match d.code {
+                crate::diagnostic::Code::Io => Exit::Usage,
+                _ if d.is_error() => Exit::Invalid,
+                _ => Exit::Success,
+            })
+            .max()
+            .unwrap_or(Exit::Success)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Renders diagnostics: miette's graphical report for people (colour only on
+/// a terminal, and never with `NO_COLOR`), or miette's JSON report shape, one
+/// object per line.
+pub struct Reporter {
+    format: Format,
+    handler: GraphicalReportHandler,
+}
+
+impl Reporter {
+    /// `terminal` says whether the output goes to a terminal.
+    pub fn new(format: Format, terminal: bool) -> Self {
+        let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let theme = if colour {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let width = if terminal {
+            terminal_width().unwrap_or(100)
+        } else {
+            100
+        };
+        Reporter {
+            format,
+            handler: GraphicalReportHandler::new_themed(theme)
+                .with_links(false)
+                .with_width(width),
+        }
+    }
+
+    /// A reporter for standard error.
+    pub fn stderr(format: Format) -> Self {
+        Reporter::new(format, std::io::stderr().is_terminal())
+    }
+
+    /// A reporter for standard output.
+    pub fn stdout(format: Format) -> Self {
+        Reporter::new(format, std::io::stdout().is_terminal())
+    }
+
+    /// Renders one diagnostic about `file`; `source` is its text, when it
+    /// could be read.
+    pub fn render(&self, diagnostic: &Diagnostic, file: &str, source: Option<&Source>) -> String {
+        match self.format {
+            Format::Human => {
+                let mut out = String::new();
+                let located = Located { diagnostic, source };
+                if self.handler.render_report(&mut out, &located).is_err() {
+                    // Rendering a snippet can only fail on a span outside the
+                    // text; the message alone is still worth showing.
+                    out = format!("{}: {}: {}\n", diagnostic.code.as_str(), file, diagnostic.message);
+                }
+                out
+            }
+            Format::Json => {
+                let mut line = serde_json::to_string(&JsonReport::new(diagnostic, file))
+                    .unwrap_or_default();
+                line.push('\n');
+                line
+            }
+        }
+    }
+
+    /// Writes a file's diagnostics, in the order they appear in the file.
+    pub fn write(
+        &self,
+        out: &mut dyn Write,
+        diagnostics: &[Diagnostic],
+        file: &str,
+        source: Option<&Source>,
+    ) {
+        let mut text = String::new();
+        for diagnostic in diagnostics {
+            text.push_str(&self.render(diagnostic, file, source));
+        }
+        // Diagnostics that cannot be written (closed pipe) are lost, but the
+        // exit status still says what happened.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+/// A diagnostic together with the text it points into.
+struct Located<'a> {
+    diagnostic: &'a Diagnostic,
+    source: Option<&'a Source>,
+}
+
+impl std::fmt::Debug for Located<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.diagnostic.fmt(f)
+    }
+}
+
+impl std::fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.diagnostic, f)
+    }
+}
+
+impl std::error::Error for Located<'_> {}
+
+impl miette::Diagnostic for Located<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diagnostic.code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.diagnostic.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        miette::Diagnostic::help(self.diagnostic)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.source?;
+        self.diagnostic.labels()
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.map(|s| s as &dyn SourceCode)
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = self
+            .text
+            .as_str()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
+/// miette's JSON report shape, written with serde so that every string is
+/// escaped properly (miette's own writer leaves control characters raw).
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    message: &'a str,
+    code: &'static str,
+    severity: &'static str,
+    causes: [&'a str; 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    filename: &'a str,
+    labels: Vec<JsonLabel<'a>>,
+    related: [&'a str; 0],
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    label: &'a str,
+    span: JsonSpan,
+}
+
+#[derive(Serialize)]
+struct JsonSpan {
+    offset: usize,
+    length: usize,
+}
+
+impl<'a> JsonReport<'a> {
+    fn new(diagnostic: &'a Diagnostic, file: &'a str) -> Self {
+        JsonReport {
+            message: &diagnostic.message,
+            code: diagnostic.code.as_str(),
+            severity: if diagnostic.is_error() { "error" } else { "warning" },
+            causes: [],
+            help: diagnostic.help.as_deref(),
+            filename: file,
+            labels: diagnostic
+                .labels
+                .iter()
+                .map(|label| JsonLabel {
+                    label: &label.text,
+                    span: JsonSpan {
+                        offset: label.span.offset,
+                        length: label.span.len,
+                    },
+                })
+                .collect(),
+            related: [],
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! What happens during a run, as the spec's run events, and the two ways of
+//! showing them: the seed's device lines for people, JSON lines for programs.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::device::Kind;
+use crate::message::MessageType;
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event<'a> {
+    ConnectStart {
+        device: &'a str,
+        #[serde(serialize_with = "as_name")]
+        kind: Kind,
+        id: &'a str,
+    },
+    ConnectEnd {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        id: &'a str,
+    },
+    MessageStart {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        message: MessageType,
+        data: Option<&'a str>,
+        line: u32,
+    },
+    MessageEnd {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        message: MessageType,
+        line: u32,
+    },
+    DisconnectStart {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        id: &'a str,
+    },
+    DisconnectEnd {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        id: &'a str,
+    },
+    RunEnd {
+        status: Status,
+        #[serde(serialize_with = "as_seconds")]
+        duration: Duration,
+        messages: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Interrupted,
+}
+
+impl Serialize for MessageType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+fn as_name<S: serde::Serializer>(kind: &Kind, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(kind.name())
+}
+
+fn as_seconds<S: serde::Serializer>(d: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(seconds(*d))
+}
+
+/// Seconds, to the microsecond: enough for any device, and free of the float
+/// noise that would make `0.5` print as `0.500000001`.
+pub fn seconds(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1e6
+}
+
+/// Receives the events of a run as they happen.
+pub trait Observer {
+    fn event(&mut self, t: Duration, event: &Event<'_>);
+}
+
+/// The seed's own lines, each behind the time it happened.
+pub struct HumanOutput<W: Write> {
+    out: W,
+    name: Option<String>,
+    devices: usize,
+}
+
+impl<W: Write> HumanOutput<W> {
+    pub fn new(out: W, name: Option<String>, devices: usize) -> Self {
+        HumanOutput { out, name, devices }
+    }
+}
+
+impl<W: Write> Observer for HumanOutput<W> {
+    fn event(&mut self, t: Duration, event: &Event<'_>) {
+        let line = match *event {
+            Event::ConnectStart { kind, .. } => kind.connecting_line(),
+            Event::ConnectEnd { kind, .. } => kind.connected_line(),
+            Event::MessageStart {
+                kind, message, data, ..
+            } => kind.handling_line(message, data.unwrap_or("")),
+            Event::MessageEnd { kind, .. } => kind.received_line(),
+            Event::DisconnectStart { kind, .. } => kind.disconnecting_line(),
+            Event::DisconnectEnd { kind, .. } => kind.disconnected_line(),
+            Event::RunEnd {
+                status,
+                duration,
+                messages,
+            } => {
+                let title = self
+                    .name
+                    .as_deref()
+                    .map(|name| format!("{name}: "))
+                    .unwrap_or_default();
+                let verb = match status {
+                    Status::Ok => "done",
+                    Status::Interrupted => "interrupted",
+                };
+                let _ = writeln!(
+                    self.out,
+                    "{title}{verb} in {:.3} s, {}, {}.",
+                    seconds(duration),
+                    count(messages, "message"),
+                    count(self.devices as u64, "device"),
+                );
+                return;
+            }
+        };
+        // A closed stdout (say, `| head`) must not stop the run halfway and
+        // leave devices connected; the run goes on without its output.
+        let _ = writeln!(self.out, "[{:>7.3}s] {line}", seconds(t));
+    }
+}
+
+/// One JSON object per event per line, flushed as it happens.
+pub struct JsonOutput<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonOutput<W> {
+    pub fn new(out: W) -> Self {
+        JsonOutput { out }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a, 'e> {
+    t: f64,
+    #[serde(flatten)]
+    event: &'a Event<'e>,
+}
+
+impl<W: Write> Observer for JsonOutput<W> {
+    fn event(&mut self, t: Duration, event: &Event<'_>) {
+        let line = JsonLine {
+            t: seconds(t),
+            event,
+        };
+        if serde_json::to_writer(&mut self.out, &line).is_ok() {
+            let _ = self.out.write_all(b"\n");
+            let _ = self.out.flush();
+        }
+    }
+}
+
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

@@ -1,0 +1,7 @@
+//! Plan -> a run: the tokio interpreter and the events it reports.
+
+mod event;
+mod runner;
+
+pub use event::{Event, HumanOutput, JsonOutput, Observer, Status, seconds};
+pub use runner::{Outcome, run};

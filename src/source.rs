@@ -1,0 +1,101 @@
+//! A program file as read from disk: its name as the user gave it, its text,
+//! and a line index so spans can be turned into line numbers.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+
+/// The text of one program file.
+#[derive(Debug)]
+pub struct Source {
+    /// The path exactly as the user gave it; diagnostics print it unchanged.
+    pub name: String,
+    pub text: String,
+    /// Where the file stops being UTF-8, if it does; `text` then holds only
+    /// the valid prefix, and parsing reports the file as no YAML.
+    pub invalid_utf8_at: Option<usize>,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            name: name.into(),
+            text,
+            invalid_utf8_at: None,
+            line_starts,
+        }
+    }
+
+    /// Reads a file. A file that cannot be read is an `iotrun::io` error
+    /// (exit 2). A file that is not UTF-8 text is read all the same: it is
+    /// no YAML, and the parser says so, pointing at the first bad byte.
+    pub fn read(path: &Path) -> Result<Self, Diagnostic> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|err| {
+            let what = if path.is_dir() {
+                "it is a folder".to_string()
+            } else {
+                io_reason(&err)
+            };
+            Diagnostic::new(Code::Io, format!("cannot read `{name}`: {what}"))
+        })?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) => Source::new(name, text),
+            Err(err) => {
+                let at = err.utf8_error().valid_up_to();
+                let mut bytes = err.into_bytes();
+                bytes.truncate(at);
+                let text = String::from_utf8(bytes).unwrap_or_default();
+                let mut source = Source::new(name, text);
+                source.invalid_utf8_at = Some(at);
+                source
+            }
+        })
+    }
+
+    /// The 1-based line that holds byte `offset`.
+    pub fn line_of(&self, offset: usize) -> u32 {
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        line.max(1) as u32
+    }
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// Expands the paths given to `iotrun check`: a folder stands for every
+/// `*.yaml` / `*.yml` file in it (not recursive), in name order.
+pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|p| {
+                    p.is_file()
+                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                })
+                .collect(),
+            // Unreadable folder: hand it on so reading it reports the error.
+            Err(_) => vec![path.clone()],
+        };
+        found.sort();
+        files.extend(found);
+    }
+    files
+}

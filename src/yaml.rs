@@ -1,0 +1,232 @@
+//! Source -> YAML tree. serde-saphyr parses the text into a small generic
+//! tree in which every key and value keeps its byte span; `parse.rs` lowers
+//! that tree to the AST by hand so it can report every structural error of a
+//! file in one pass (serde's `deny_unknown_fields` would stop at the first).
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{DuplicateKeyPolicy, Spanned};
+
+use crate::diagnostic::{Code, Diagnostic, Span};
+use crate::source::Source;
+
+/// Deepest nesting of YAML collections a file may have. The parser descends
+/// recursively, so this bounds the stack it needs; a deeper file is a clean
+/// `iotrun::too_deep`, never a stack overflow.
+pub const MAX_YAML_DEPTH: usize = 512;
+
+/// Budgets against hostile input that still let a program of a few million
+/// messages parse (each flow message `{device: d, message: M}` is 5 nodes and
+/// about 7 events).
+const MAX_NODES: usize = 25_000_000;
+const MAX_EVENTS: usize = 40_000_000;
+/// Aliases are replayed event by event; this bounds an alias bomb.
+const MAX_REPLAYED_EVENTS: usize = 1_000_000;
+
+/// One YAML node with the bytes it came from. For an alias the span is the
+/// alias itself, where the value is used.
+#[derive(Debug)]
+pub struct Yaml {
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// A number as YAML read it, spelled back as text.
+    Number(String),
+    Str(String),
+    Seq(Vec<Yaml>),
+    /// Entries in file order; duplicate keys are kept so the lowering can
+    /// report them with both places.
+    Map(Vec<(Yaml, Yaml)>),
+}
+
+impl Value {
+    /// What a user would call this kind of value, for "expected X, found Y".
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::Str(_) => "text",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// Parses one YAML document. Syntax errors stop the file: there is no tree to
+/// check after them.
+pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
+    if let Some(at) = source.invalid_utf8_at {
+        return Err(Diagnostic::new(
+            Code::Yaml,
+            format!("`{}` is not UTF-8 text", source.name),
+        )
+        .at(Span::new(at, 0), "invalid UTF-8 starts here")
+        .with_help("a program is a YAML text file; is this a binary file?"));
+    }
+    let options = serde_saphyr::options! {
+        duplicate_keys: DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_YAML_DEPTH,
+            flow_nesting_limit: MAX_YAML_DEPTH,
+            max_nodes: MAX_NODES,
+            max_events: MAX_EVENTS,
+            max_documents: 1,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_REPLAYED_EVENTS,
+        },
+    };
+    let result: Result<Option<Yaml>, serde_saphyr::Error> =
+        serde_saphyr::from_str_with_options(&source.text, options);
+    match result {
+        Ok(Some(tree)) => Ok(tree),
+        Ok(None) => Err(Diagnostic::new(Code::Yaml, "the file holds no YAML document")
+            .at(Span::new(0, 0), "empty")
+            .with_help("a program is a mapping with at least `devices` and `program`")),
+        Err(err) => Err(syntax_error(source, &err)),
+    }
+}
+
+fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
+    let err = err.without_snippet();
+    let span = err
+        .location()
+        .and_then(|loc| {
+            let span = loc.span();
+            Some(Span::new(
+                span.byte_offset()? as usize,
+                span.byte_len().unwrap_or(0) as usize,
+            ))
+        })
+        .map(|span| Span::new(span.offset.min(source.text.len()), span.len))
+        .unwrap_or_default();
+    match err {
+        serde_saphyr::Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => Diagnostic::new(
+            Code::TooDeep,
+            format!("the file nests deeper than {MAX_YAML_DEPTH} levels"),
+        )
+        .at(span, "too deep here")
+        .with_help("flatten the program, or move parts of it into routines"),
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            Diagnostic::new(Code::Yaml, "a program file holds one YAML document")
+                .at(span, "a second document starts here")
+                .with_help("put each program in a file of its own")
+        }
+        other => Diagnostic::new(Code::Yaml, first_line(&other.to_string()))
+            .at(span, "here"),
+    }
+}
+
+/// serde-saphyr's messages may carry a location suffix or a snippet; the label
+/// already shows where, so keep the first line.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("invalid YAML");
+    crate::diagnostic::shown(line.trim())
+}
+
+impl<'de> Deserialize<'de> for Yaml {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let span = spanned.referenced.span();
+        Ok(Yaml {
+            span: Span::new(
+                span.byte_offset().unwrap_or(0) as usize,
+                span.byte_len().unwrap_or(0) as usize,
+            ),
+            value: spanned.value,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Value::deserialize(deserializer)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.to_string()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.to_string()))
+    }
+
+    fn visit_i128<E>(self, n: i128) -> Result<Value, E> {
+        Ok(Value::Number(n.to_string()))
+    }
+
+    fn visit_u128<E>(self, n: u128) -> Result<Value, E> {
+        Ok(Value::Number(n.to_string()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Number(n.to_string()))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::Str(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::Str(s))
+    }
+
+    fn visit_bytes<E>(self, b: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(b).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Value::Map(entries))
+    }
+}
