@@ -47,12 +47,22 @@ fn check(args: &CheckArgs) -> Exit {
                 Code::Io,
                 format!("`{}` holds no `*.yaml` or `*.yml` files", path.display()),
             );
-            reporter.write(&mut diagnostics_out, &[diagnostic], &path.display().to_string(), None);
+            reporter.write(
+                &mut diagnostics_out,
+                &[diagnostic],
+                &path.display().to_string(),
+                None,
+            );
             exit = exit.max(Exit::Usage);
         }
     }
     for path in expand_paths(&args.paths) {
-        exit = exit.max(check_file(&path, &reporter, &mut diagnostics_out, args.format));
+        exit = exit.max(check_file(
+            &path,
+            &reporter,
+            &mut diagnostics_out,
+            args.format,
+        ));
     }
     exit
 }
@@ -127,10 +137,19 @@ fn run(args: &RunArgs) -> Exit {
     let seed = args.seed.unwrap_or_else(rand::random);
     let stdout = std::io::stdout();
     let mut observer: Box<dyn Observer> = match args.format {
-        Format::Human => Box::new(HumanOutput::new(stdout, plan.name.clone(), plan.devices.len())),
+        Format::Human => Box::new(HumanOutput::new(
+            stdout,
+            plan.name.clone(),
+            plan.devices.len(),
+        )),
         Format::Json => Box::new(JsonOutput::new(stdout)),
     };
-    let outcome = runtime.block_on(crate::run::run(&plan, seed, observer.as_mut(), interrupted()));
+    let outcome = runtime.block_on(crate::run::run(
+        &plan,
+        seed,
+        observer.as_mut(),
+        interrupted(),
+    ));
     match outcome.status {
         Status::Ok => Exit::Success,
         Status::Interrupted => Exit::Interrupted,

@@ -13,7 +13,11 @@ use crate::source::Source;
 
 /// Checks a lowered program. The plan is there only when nothing is wrong
 /// (warnings allowed); `parse_ok` says whether lowering reported errors.
-pub fn check(program: &Program, source: &Source, parse_ok: bool) -> (Option<Plan>, Vec<Diagnostic>) {
+pub fn check(
+    program: &Program,
+    source: &Source,
+    parse_ok: bool,
+) -> (Option<Plan>, Vec<Diagnostic>) {
     let mut checker = Checker::new(program);
     checker.walk_all();
     checker.routine_graph();
@@ -78,7 +82,9 @@ impl<'a> Checker<'a> {
                         format!("device `{}` gets no message", shown(&device.name.value)),
                     )
                     .at(device.name.span, "declared here, never used")
-                    .with_help("remove it, or send it a message; it is still connected and disconnected"),
+                    .with_help(
+                        "remove it, or send it a message; it is still connected and disconnected",
+                    ),
                 );
             }
         }
@@ -134,7 +140,11 @@ impl<'a> Checker<'a> {
 
     fn routine_names(&self) -> Vec<&'a str> {
         let program = self.program;
-        program.routines.iter().map(|r| r.name.value.as_str()).collect()
+        program
+            .routines
+            .iter()
+            .map(|r| r.name.value.as_str())
+            .collect()
     }
 
     fn message(
@@ -146,7 +156,11 @@ impl<'a> Checker<'a> {
         match self.devices.get(device.value.as_str()) {
             None => {
                 let program = self.program;
-                let names: Vec<&str> = program.devices.iter().map(|d| d.name.value.as_str()).collect();
+                let names: Vec<&str> = program
+                    .devices
+                    .iter()
+                    .map(|d| d.name.value.as_str())
+                    .collect();
                 let help = if names.is_empty() {
                     "no devices are declared; add them under `devices:`".to_string()
                 } else {
@@ -167,7 +181,8 @@ impl<'a> Checker<'a> {
                 if let Some(kind) = &declared.kind
                     && !kind.value.accepts().contains(&message.value)
                 {
-                    let accepted: Vec<&str> = kind.value.accepts().iter().map(|m| m.name()).collect();
+                    let accepted: Vec<&str> =
+                        kind.value.accepts().iter().map(|m| m.name()).collect();
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::UnsupportedMessage,
@@ -179,8 +194,15 @@ impl<'a> Checker<'a> {
                             ),
                         )
                         .at(message.span, "not accepted by this device")
-                        .also(kind.span, format!("`{}` declared here", shown(&device.value)))
-                        .with_help(format!("a {} accepts {}", kind.value, list(&accepted))),
+                        .also(
+                            kind.span,
+                            format!("`{}` declared here", shown(&device.value)),
+                        )
+                        .with_help(format!(
+                            "a {} accepts {}",
+                            kind.value,
+                            list(&accepted)
+                        )),
                     );
                 }
             }
@@ -188,7 +210,11 @@ impl<'a> Checker<'a> {
         self.data(message, data);
     }
 
-    fn data(&mut self, message: &Spanned<crate::message::MessageType>, data: Option<&Spanned<String>>) {
+    fn data(
+        &mut self,
+        message: &Spanned<crate::message::MessageType>,
+        data: Option<&Spanned<String>>,
+    ) {
         let rule = message.value.data_rule();
         let diagnostic = match (rule, data) {
             (DataRule::Ignored, None) => return,
@@ -248,7 +274,10 @@ impl<'a> Checker<'a> {
                         format!("routine `{}` is never run", shown(&routine.name.value)),
                     )
                     .at(routine.name.span, "declared here, never run")
-                    .with_help(format!("run it with `run: {}`, or remove it", shown(&routine.name.value))),
+                    .with_help(format!(
+                        "run it with `run: {}`, or remove it",
+                        shown(&routine.name.value)
+                    )),
                 );
             }
         }
@@ -286,7 +315,8 @@ impl<'a> Checker<'a> {
                 diagnostic.also(*span, text)
             };
         }
-        diagnostic.with_help("a routine cannot run itself, directly or through others; break the cycle")
+        diagnostic
+            .with_help("a routine cannot run itself, directly or through others; break the cycle")
     }
 
     fn plan(&self, source: &Source) -> Option<Plan> {

@@ -216,7 +216,8 @@ pub fn closest<'a>(wrong: &str, choices: impl IntoIterator<Item = &'a str>) -> O
     choices
         .into_iter()
         .map(|choice| {
-            let score = strsim::normalized_damerau_levenshtein(&wrong_lower, &choice.to_lowercase());
+            let score =
+                strsim::normalized_damerau_levenshtein(&wrong_lower, &choice.to_lowercase());
             (score, choice)
         })
         .filter(|(score, _)| *score >= 0.6)

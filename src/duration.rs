@@ -81,7 +81,13 @@ fn likely_meant(text: &str) -> Option<String> {
     let compact: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
-        .map(|c| if c == ',' { '.' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == ',' {
+                '.'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect();
     let split = compact
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -141,7 +147,15 @@ mod tests {
         assert_eq!(help("500"), "add a unit: `500ms` or `500s`");
         assert_eq!(help("-3ms"), FORM);
         assert_eq!(help("fast"), FORM);
-        for bad in ["", "ms", ".5s", "1.s", "1e3ms", "99999999999999999999999m", " 1s"] {
+        for bad in [
+            "",
+            "ms",
+            ".5s",
+            "1.s",
+            "1e3ms",
+            "99999999999999999999999m",
+            " 1s",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");
         }
     }

@@ -75,7 +75,5 @@ pub enum DataRule {
 
 /// `#RRGGBB`, six hexadecimal digits.
 pub fn is_colour(text: &str) -> bool {
-    text.len() == 7
-        && text.starts_with('#')
-        && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    text.len() == 7 && text.starts_with('#') && text[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }

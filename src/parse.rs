@@ -23,9 +23,10 @@ pub const DEFAULT_LATENCY: Duration = Duration::from_millis(500);
 const PROGRAM_KEYS: &[&str] = &["name", "description", "devices", "routines", "program"];
 const DEVICE_KEYS: &[&str] = &["kind", "latency"];
 const MESSAGE_KEYS: &[&str] = &["device", "message", "data"];
-const NODE_KEYS: &[&str] = &["device", "message", "data", "sequence", "parallel", "delay", "run"];
-const NODE_FORMS: &str =
-    "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}` or a list";
+const NODE_KEYS: &[&str] = &[
+    "device", "message", "data", "sequence", "parallel", "delay", "run",
+];
+const NODE_FORMS: &str = "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}` or a list";
 
 /// Lowers a parsed YAML tree to the AST, with every structural diagnostic.
 pub fn lower(tree: &Yaml) -> (Program, Vec<Diagnostic>) {
@@ -86,7 +87,9 @@ impl Lowerer {
             None => self.report(
                 Diagnostic::new(Code::MissingKey, "the program has no `devices`")
                     .at(first_key_span(tree), "`devices` belongs in this mapping")
-                    .with_help("declare the devices, e.g. `devices: { light: { kind: hue_light } }`"),
+                    .with_help(
+                        "declare the devices, e.g. `devices: { light: { kind: hue_light } }`",
+                    ),
             ),
         }
         if let Some((_, value)) = entries.get("routines") {
@@ -140,7 +143,10 @@ impl Lowerer {
                 self.report(
                     Diagnostic::new(
                         Code::WrongType,
-                        format!("a key in {owner} must be text, not {}", key.value.describe()),
+                        format!(
+                            "a key in {owner} must be text, not {}",
+                            key.value.describe()
+                        ),
                     )
                     .at(key.span, "expected text"),
                 );
@@ -166,9 +172,10 @@ impl Lowerer {
 
     fn devices(&mut self, value: &Yaml) -> Vec<Device> {
         let Value::Map(map) = &value.value else {
-            self.report(wrong_type(value, "a mapping of device names to devices").with_help(
-                "write e.g. `devices: { light: { kind: hue_light } }`",
-            ));
+            self.report(
+                wrong_type(value, "a mapping of device names to devices")
+                    .with_help("write e.g. `devices: { light: { kind: hue_light } }`"),
+            );
             return Vec::new();
         };
         let mut devices = Vec::new();
@@ -284,7 +291,10 @@ impl Lowerer {
     }
 
     fn children(&mut self, items: &[Yaml], depth: usize) -> Vec<Node> {
-        items.iter().map(|item| self.node(item, depth + 1)).collect()
+        items
+            .iter()
+            .map(|item| self.node(item, depth + 1))
+            .collect()
     }
 
     fn node_mapping(&mut self, value: &Yaml, map: &[(Yaml, Yaml)], depth: usize) -> Node {
@@ -323,7 +333,8 @@ impl Lowerer {
                     }
                     "delay" => {
                         let (_, body) = entries.get("delay").expect("form key present");
-                        self.duration(body).map_or(NodeKind::Invalid, NodeKind::Delay)
+                        self.duration(body)
+                            .map_or(NodeKind::Invalid, NodeKind::Delay)
                     }
                     _ => {
                         let (_, body) = entries.get("run").expect("form key present");
@@ -403,9 +414,7 @@ impl Lowerer {
                 None
             }
         };
-        let data = entries
-            .get("data")
-            .and_then(|(_, value)| self.data(value));
+        let data = entries.get("data").and_then(|(_, value)| self.data(value));
         match (device, message) {
             (Some(device), Some(message)) => NodeKind::Message {
                 device,
@@ -427,7 +436,11 @@ impl Lowerer {
                         format!("there is no message type `{}`", shown(&text)),
                     )
                     .at(value.span, "unknown message type")
-                    .with_help(suggest(&text, "the message types are", &MessageType::names())),
+                    .with_help(suggest(
+                        &text,
+                        "the message types are",
+                        &MessageType::names(),
+                    )),
                 );
                 None
             }
@@ -497,10 +510,11 @@ fn invalid(span: Span) -> Node {
     }
 }
 
-/// A block mapping's own span is empty; its first key is what a person sees.
+/// Where a mapping is shown: its first key. (A block mapping's own span is
+/// empty, and a flow mapping's is just its `{`.)
 fn first_key_span(value: &Yaml) -> Span {
     match &value.value {
-        Value::Map(map) if value.span.len == 0 => map.first().map_or(value.span, |(k, _)| k.span),
+        Value::Map(map) => map.first().map_or(value.span, |(k, _)| k.span),
         _ => value.span,
     }
 }

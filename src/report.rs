@@ -2,7 +2,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, MietteError, MietteSpanContents, SourceCode,
+    SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
@@ -100,13 +103,19 @@ impl Reporter {
                 if self.handler.render_report(&mut out, &located).is_err() {
                     // Rendering a snippet can only fail on a span outside the
                     // text; the message alone is still worth showing.
-                    out = format!("{}: {}: {}\n", diagnostic.code.as_str(), file, diagnostic.message);
+                    out = format!(
+                        "{}: {}: {}\n",
+                        diagnostic.code.as_str(),
+                        file,
+                        diagnostic.message
+                    );
                 }
+                out.push('\n');
                 out
             }
             Format::Json => {
-                let mut line = serde_json::to_string(&JsonReport::new(diagnostic, file))
-                    .unwrap_or_default();
+                let mut line =
+                    serde_json::to_string(&JsonReport::new(diagnostic, file)).unwrap_or_default();
                 line.push('\n');
                 line
             }
@@ -124,6 +133,19 @@ impl Reporter {
         let mut text = String::new();
         for diagnostic in diagnostics {
             text.push_str(&self.render(diagnostic, file, source));
+        }
+        if self.format == Format::Human && !diagnostics.is_empty() {
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = diagnostics.len() - errors;
+            let count = |n: usize, what: &str| match n {
+                1 => format!("1 {what}"),
+                n => format!("{n} {what}s"),
+            };
+            text.push_str(&format!(
+                "{file}: {}, {}\n",
+                count(errors, "error"),
+                count(warnings, "warning")
+            ));
         }
         // Diagnostics that cannot be written (closed pipe) are lost, but the
         // exit status still says what happened.
@@ -186,10 +208,10 @@ impl SourceCode for Source {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents = self
-            .text
-            .as_str()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let contents =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             contents.data(),
@@ -234,7 +256,11 @@ impl<'a> JsonReport<'a> {
         JsonReport {
             message: &diagnostic.message,
             code: diagnostic.code.as_str(),
-            severity: if diagnostic.is_error() { "error" } else { "warning" },
+            severity: if diagnostic.is_error() {
+                "error"
+            } else {
+                "warning"
+            },
             causes: [],
             help: diagnostic.help.as_deref(),
             filename: file,

@@ -58,6 +58,22 @@ impl Source {
         })
     }
 
+    /// The byte offset of a 1-based line and character column, clamped to
+    /// the text.
+    pub fn offset_of(&self, line: u64, column: u64) -> usize {
+        let Some(&start) = self.line_starts.get((line.max(1) - 1) as usize) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        let column = (column.max(1) - 1) as usize;
+        start
+            + rest[..end]
+                .char_indices()
+                .nth(column)
+                .map_or(end, |(i, _)| i)
+    }
+
     /// The 1-based line that holds byte `offset`.
     pub fn line_of(&self, offset: usize) -> u32 {
         let line = self.line_starts.partition_point(|&start| start <= offset);

@@ -64,12 +64,11 @@ impl Value {
 /// check after them.
 pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
     if let Some(at) = source.invalid_utf8_at {
-        return Err(Diagnostic::new(
-            Code::Yaml,
-            format!("`{}` is not UTF-8 text", source.name),
-        )
-        .at(Span::new(at, 0), "invalid UTF-8 starts here")
-        .with_help("a program is a YAML text file; is this a binary file?"));
+        return Err(
+            Diagnostic::new(Code::Yaml, format!("`{}` is not UTF-8 text", source.name))
+                .at(Span::new(at, 0), "invalid UTF-8 starts here")
+                .with_help("a program is a YAML text file; is this a binary file?"),
+        );
     }
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
@@ -90,9 +89,11 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
         serde_saphyr::from_str_with_options(&source.text, options);
     match result {
         Ok(Some(tree)) => Ok(tree),
-        Ok(None) => Err(Diagnostic::new(Code::Yaml, "the file holds no YAML document")
-            .at(Span::new(0, 0), "empty")
-            .with_help("a program is a mapping with at least `devices` and `program`")),
+        Ok(None) => Err(
+            Diagnostic::new(Code::Yaml, "the file holds no YAML document")
+                .at(Span::new(0, 0), "empty")
+                .with_help("a program is a mapping with at least `devices` and `program`"),
+        ),
         Err(err) => Err(syntax_error(source, &err)),
     }
 }
@@ -101,12 +102,13 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
     let err = err.without_snippet();
     let span = err
         .location()
-        .and_then(|loc| {
+        .map(|loc| {
             let span = loc.span();
-            Some(Span::new(
-                span.byte_offset()? as usize,
-                span.byte_len().unwrap_or(0) as usize,
-            ))
+            match span.byte_offset() {
+                Some(offset) => Span::new(offset as usize, span.byte_len().unwrap_or(0) as usize),
+                // Scanner errors carry only a line and a column.
+                None => Span::new(source.offset_of(loc.line(), loc.column()), 0),
+            }
         })
         .map(|span| Span::new(span.offset.min(source.text.len()), span.len))
         .unwrap_or_default();
@@ -125,16 +127,19 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
                 .at(span, "a second document starts here")
                 .with_help("put each program in a file of its own")
         }
-        other => Diagnostic::new(Code::Yaml, first_line(&other.to_string()))
-            .at(span, "here"),
+        other => Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here"),
     }
 }
 
 /// serde-saphyr's messages may carry a location suffix or a snippet; the label
 /// already shows where, so keep the first line.
 fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or("invalid YAML");
-    crate::diagnostic::shown(line.trim())
+    let line = message.lines().next().unwrap_or("invalid YAML").trim();
+    let line = match line.rfind(" at line ") {
+        Some(at) if line[at..].contains("column") => &line[..at],
+        _ => line,
+    };
+    crate::diagnostic::shown(line)
 }
 
 impl<'de> Deserialize<'de> for Yaml {

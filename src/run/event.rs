@@ -110,7 +110,10 @@ impl<W: Write> Observer for HumanOutput<W> {
             Event::ConnectStart { kind, .. } => kind.connecting_line(),
             Event::ConnectEnd { kind, .. } => kind.connected_line(),
             Event::MessageStart {
-                kind, message, data, ..
+                kind,
+                message,
+                data,
+                ..
             } => kind.handling_line(message, data.unwrap_or("")),
             Event::MessageEnd { kind, .. } => kind.received_line(),
             Event::DisconnectStart { kind, .. } => kind.disconnecting_line(),

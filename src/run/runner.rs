@@ -106,23 +106,28 @@ impl Runner<'_, '_> {
     }
 
     async fn connect_all(&self, at: Instant) -> Instant {
-        let connects = self.plan.devices.iter().enumerate().map(|(i, device)| async move {
-            let id = self.ids[i].as_str();
-            self.emit(&Event::ConnectStart {
-                device: &device.name,
-                kind: device.kind,
-                id,
+        let connects = self
+            .plan
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(i, device)| async move {
+                let id = self.ids[i].as_str();
+                self.emit(&Event::ConnectStart {
+                    device: &device.name,
+                    kind: device.kind,
+                    id,
+                });
+                let end = later(at, device.latency);
+                sleep_until(end).await;
+                self.connected.borrow_mut()[i] = true;
+                self.emit(&Event::ConnectEnd {
+                    device: &device.name,
+                    kind: device.kind,
+                    id,
+                });
+                end
             });
-            let end = later(at, device.latency);
-            sleep_until(end).await;
-            self.connected.borrow_mut()[i] = true;
-            self.emit(&Event::ConnectEnd {
-                device: &device.name,
-                kind: device.kind,
-                id,
-            });
-            end
-        });
         join_all(connects).await.into_iter().max().unwrap_or(at)
     }
 

@@ -1,0 +1,164 @@
+//! A small builder that runs the real `iotrun` binary in a temporary folder
+//! and compares what a user sees: stdout, stderr and the exit status.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_iotrun");
+
+/// The repository root, for tests that use `programs/`.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[must_use]
+pub struct Test {
+    dir: TempDir,
+    args: Vec<String>,
+    stdout: Option<String>,
+    stderr: Option<String>,
+    status: i32,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Test {
+            dir: TempDir::new(),
+            args: Vec::new(),
+            stdout: None,
+            stderr: None,
+            status: 0,
+        }
+    }
+
+    /// Writes `program.yaml` in the test's folder.
+    pub fn program(self, text: &str) -> Self {
+        self.file("program.yaml", text)
+    }
+
+    pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create test folder");
+        }
+        std::fs::write(path, contents).expect("write test file");
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn stdout(mut self, expected: &str) -> Self {
+        self.stdout = Some(expected.to_string());
+        self
+    }
+
+    pub fn stderr(mut self, expected: &str) -> Self {
+        self.stderr = Some(expected.to_string());
+        self
+    }
+
+    pub fn status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs the binary and checks everything that was set; returns what it
+    /// printed for further checks.
+    #[track_caller]
+    pub fn run(self) -> Run {
+        let output = Command::new(BIN)
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("COLUMNS")
+            .output()
+            .expect("run iotrun");
+        let run = Run::from(output);
+        if let Some(expected) = &self.stderr {
+            assert_eq!(
+                run.stderr, *expected,
+                "stderr differs; stdout was:\n{}",
+                run.stdout
+            );
+        }
+        if let Some(expected) = &self.stdout {
+            assert_eq!(
+                run.stdout, *expected,
+                "stdout differs; stderr was:\n{}",
+                run.stderr
+            );
+        }
+        assert_eq!(
+            run.status, self.status,
+            "exit status differs; stdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+}
+
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            status: output.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+impl Run {
+    /// stdout parsed as JSON lines.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+}
+
+/// A folder under the system's temporary folder, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "iotrun-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
