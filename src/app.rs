@@ -1,7 +1,6 @@
 //! What each command does, from parsed arguments to an exit status.
 
 use std::ffi::OsString;
-use std::future::Future;
 use std::io::Write;
 use std::path::Path;
 
@@ -158,14 +157,12 @@ fn run(args: &RunArgs) -> Exit {
 
 /// Resolves on the first Ctrl-C (SIGINT) or SIGTERM. From then on, a second
 /// one exits at once, without waiting for devices to disconnect.
-fn interrupted() -> impl Future<Output = ()> {
-    async {
+async fn interrupted() {
+    signal().await;
+    tokio::spawn(async {
         signal().await;
-        tokio::spawn(async {
-            signal().await;
-            std::process::exit(Exit::Interrupted.code());
-        });
-    }
+        std::process::exit(Exit::Interrupted.code());
+    });
 }
 
 async fn signal() {

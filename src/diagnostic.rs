@@ -226,7 +226,7 @@ pub fn closest<'a>(wrong: &str, choices: impl IntoIterator<Item = &'a str>) -> O
 }
 
 /// "did you mean `x`?" when a choice is close, otherwise the list of choices.
-pub fn suggest<'a>(wrong: &str, what: &str, choices: &[&'a str]) -> String {
+pub fn suggest(wrong: &str, what: &str, choices: &[&str]) -> String {
     match closest(wrong, choices.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None => format!("{what} {}", list(choices)),

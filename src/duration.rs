@@ -110,18 +110,6 @@ fn likely_meant(text: &str) -> Option<String> {
     parse_exact(&meant).map(|_| meant)
 }
 
-/// Formats a duration the way the format spells it, shortest first.
-pub fn format(duration: Duration) -> String {
-    let nanos = duration.as_nanos();
-    if nanos % 1_000_000_000 == 0 {
-        format!("{}s", nanos / 1_000_000_000)
-    } else if nanos % 1_000_000 == 0 {
-        format!("{}ms", nanos / 1_000_000)
-    } else {
-        format!("{}s", duration.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
