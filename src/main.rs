@@ -1,3 +1,19 @@
+/// Parsing, checking and running recurse once per nesting level. Their depth
+/// is bounded (see `yaml::MAX_YAML_DEPTH`), and this stack holds that bound
+/// with room to spare even in a debug build; it is reserved, not used, so it
+/// costs nothing until a deep file needs it.
+const STACK: usize = 256 << 20;
+
 fn main() {
-    std::process::exit(iotrun::app::main(std::env::args_os()));
+    let args: Vec<_> = std::env::args_os().collect();
+    let code = match std::thread::Builder::new()
+        .name("iotrun".into())
+        .stack_size(STACK)
+        .spawn(move || iotrun::app::main(args))
+    {
+        // A panic has printed its message already; 101 is Rust's own status for it.
+        Ok(thread) => thread.join().unwrap_or(101),
+        Err(_) => iotrun::app::main(std::env::args_os()),
+    };
+    std::process::exit(code);
 }

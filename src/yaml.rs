@@ -23,7 +23,7 @@ pub const MAX_YAML_DEPTH: usize = 512;
 const MAX_NODES: usize = 25_000_000;
 const MAX_EVENTS: usize = 40_000_000;
 /// Aliases are replayed event by event; this bounds an alias bomb.
-const MAX_REPLAYED_EVENTS: usize = 1_000_000;
+const MAX_REPLAYED_EVENTS: usize = 250_000;
 
 /// One YAML node with the bytes it came from. For an alias the span is the
 /// alias itself, where the value is used.
@@ -80,6 +80,7 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
             max_nodes: MAX_NODES,
             max_events: MAX_EVENTS,
             max_documents: 1,
+            max_recorded_anchor_events: MAX_REPLAYED_EVENTS,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_REPLAYED_EVENTS,
@@ -100,6 +101,12 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
 
 fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
     let err = err.without_snippet();
+    // An error met while replaying an alias is wrapped; the location stays
+    // the outer one (where the alias is used), the cause is the inner one.
+    let cause = match err {
+        serde_saphyr::Error::AliasError { error, .. } => error.without_snippet(),
+        other => other,
+    };
     let span = err
         .location()
         .map(|loc| {
@@ -112,11 +119,35 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         })
         .map(|span| Span::new(span.offset.min(source.text.len()), span.len))
         .unwrap_or_default();
-    match err {
+    match cause {
         serde_saphyr::Error::Budget {
             breach: BudgetBreach::Depth { .. },
             ..
         } => Diagnostic::new(
+            Code::TooDeep,
+            format!("the file nests deeper than {MAX_YAML_DEPTH} levels"),
+        )
+        .at(span, "too deep here")
+        .with_help("flatten the program, or move parts of it into routines"),
+        serde_saphyr::Error::Budget { breach, .. } => {
+            let breach = format!("{breach:?}");
+            let what = breach.split([' ', '{', '(']).next().unwrap_or("size");
+            Diagnostic::new(
+                Code::Yaml,
+                format!("the file goes past a parse limit ({what})"),
+            )
+            .at(span, "limit reached here")
+            .with_help("iotrun bounds YAML nodes, events and alias expansion so that no file can exhaust the machine; an alias that expands into a huge value is the usual cause")
+        }
+        serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+        | serde_saphyr::Error::AliasExpansionLimitExceeded { .. }
+        | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } => Diagnostic::new(
+            Code::Yaml,
+            "aliases in the file expand into too much",
+        )
+        .at(span, "limit reached here")
+        .with_help("iotrun bounds alias expansion so that no file can exhaust the machine; use routines to reuse parts of a program"),
+        other if other.to_string().contains("recursion limit exceeded") => Diagnostic::new(
             Code::TooDeep,
             format!("the file nests deeper than {MAX_YAML_DEPTH} levels"),
         )
