@@ -14,6 +14,10 @@ pub struct Source {
     /// Where the file stops being UTF-8, if it does; `text` then holds only
     /// the valid prefix, and parsing reports the file as no YAML.
     pub invalid_utf8_at: Option<usize>,
+    /// `text` with control characters replaced byte for byte, for showing in
+    /// a terminal: a hostile file must not send escape sequences through a
+    /// diagnostic. `None` when `text` has none (the usual case).
+    display: Option<String>,
     line_starts: Vec<usize>,
 }
 
@@ -23,10 +27,20 @@ impl Source {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let display = text.bytes().any(is_control).then(|| {
+            text.chars()
+                .map(|c| match c {
+                    '\t' | '\n' | '\r' => c,
+                    c if c.is_ascii_control() => '?',
+                    c => c,
+                })
+                .collect()
+        });
         Source {
             name: name.into(),
             text,
             invalid_utf8_at: None,
+            display,
             line_starts,
         }
     }
@@ -58,6 +72,11 @@ impl Source {
         })
     }
 
+    /// The text as it may be shown on a terminal, at the same byte offsets.
+    pub fn display_text(&self) -> &str {
+        self.display.as_deref().unwrap_or(&self.text)
+    }
+
     /// The byte offset of a 1-based line and character column, clamped to
     /// the text.
     pub fn offset_of(&self, line: u64, column: u64) -> usize {
@@ -79,6 +98,10 @@ impl Source {
         let line = self.line_starts.partition_point(|&start| start <= offset);
         line.max(1) as u32
     }
+}
+
+fn is_control(byte: u8) -> bool {
+    byte.is_ascii_control() && !matches!(byte, b'\t' | b'\n' | b'\r')
 }
 
 fn io_reason(err: &std::io::Error) -> String {
@@ -114,4 +137,16 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
         files.extend(found);
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_not_shown() {
+        let source = Source::new("x", "\u{7f}E\u{1b}[31m\tb\n");
+        assert_eq!(source.display_text(), "?E?[31m\tb\n");
+        assert_eq!(source.text, "\u{7f}E\u{1b}[31m\tb\n");
+    }
 }

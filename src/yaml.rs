@@ -64,11 +64,12 @@ impl Value {
 /// check after them.
 pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
     if let Some(at) = source.invalid_utf8_at {
-        return Err(
-            Diagnostic::new(Code::Yaml, format!("`{}` is not UTF-8 text", source.name))
-                .at(Span::new(at, 0), "invalid UTF-8 starts here")
-                .with_help("a program is a YAML text file; is this a binary file?"),
-        );
+        return Err(Diagnostic::new(
+            Code::Yaml,
+            format!("`{}` is not UTF-8 text (byte {at} is not)", source.name),
+        )
+        .at(Span::new(at, 0), "invalid UTF-8 starts here")
+        .with_help("a program is a YAML text file; is this a binary file?"));
     }
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
@@ -129,6 +130,15 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         )
         .at(span, "too deep here")
         .with_help("flatten the program, or move parts of it into routines"),
+        serde_saphyr::Error::Budget {
+            breach: BudgetBreach::Documents { .. },
+            ..
+        }
+        | serde_saphyr::Error::MultipleDocuments { .. } => {
+            Diagnostic::new(Code::Yaml, "a program file holds one YAML document")
+                .at(span, "a second document starts here")
+                .with_help("put each program in a file of its own")
+        }
         serde_saphyr::Error::Budget { breach, .. } => {
             let breach = format!("{breach:?}");
             let what = breach.split([' ', '{', '(']).next().unwrap_or("size");
@@ -153,11 +163,6 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         )
         .at(span, "too deep here")
         .with_help("flatten the program, or move parts of it into routines"),
-        serde_saphyr::Error::MultipleDocuments { .. } => {
-            Diagnostic::new(Code::Yaml, "a program file holds one YAML document")
-                .at(span, "a second document starts here")
-                .with_help("put each program in a file of its own")
-        }
         other => Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here"),
     }
 }

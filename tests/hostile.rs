@@ -1,0 +1,284 @@
+//! Bad input gets a clear diagnostic and a non-zero exit: never a panic, a
+//! hang or a stack overflow.
+
+mod common;
+
+use std::fmt::Write;
+
+use common::{Test, root};
+
+/// Checks `text` and returns stderr, asserting exit 1 and the code.
+#[track_caller]
+fn rejected(text: impl AsRef<[u8]>, code: &str) -> String {
+    let run = Test::new()
+        .file("program.yaml", text)
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(
+        run.stderr.contains(code),
+        "expected {code}:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run.stderr
+}
+
+/// `n` block-style sequences, one inside the other, around one message.
+fn nested_blocks(n: usize) -> String {
+    let mut text = String::from("devices:\n  l: { kind: hue_light }\nprogram:\n  sequence:\n");
+    for i in 0..n {
+        let _ = writeln!(text, "{}- sequence:", " ".repeat(4 + 4 * i));
+    }
+    let _ = writeln!(
+        text,
+        "{}- {{ device: l, message: SWITCH_ON }}",
+        " ".repeat(4 + 4 * n)
+    );
+    text
+}
+
+#[test]
+fn flow_nesting_a_thousand_deep_is_too_deep() {
+    let text = format!(
+        "devices:\n  l: {{ kind: hue_light }}\nprogram: {}{{ device: l, message: SWITCH_ON }}{}\n",
+        "[".repeat(1000),
+        "]".repeat(1000)
+    );
+    let stderr = rejected(text, "iotrun::too_deep");
+    assert!(
+        stderr.contains("the file nests deeper than 512 levels"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn block_nesting_past_the_yaml_limit_is_too_deep() {
+    let stderr = rejected(nested_blocks(300), "iotrun::too_deep");
+    assert!(
+        stderr.contains("the file nests deeper than 512 levels"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn nodes_past_the_node_limit_are_too_deep() {
+    let stderr = rejected(nested_blocks(205), "iotrun::too_deep");
+    assert!(
+        stderr.contains("the program nests deeper than 200 levels"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn nesting_within_the_limit_runs() {
+    Test::new()
+        .program(&nested_blocks(195))
+        .args(["run", "--virtual-time", "program.yaml"])
+        .run();
+}
+
+#[test]
+fn a_long_chain_of_routines_is_too_deep_not_a_stack_overflow() {
+    let mut text = String::from("devices:\n  l: { kind: hue_light }\nroutines:\n");
+    for i in 0..10_000 {
+        let _ = writeln!(text, "  r{i}: {{ run: r{} }}", i + 1);
+    }
+    text.push_str("  r10000: { device: l, message: SWITCH_ON }\nprogram: { run: r0 }\n");
+    let stderr = rejected(text, "iotrun::too_deep");
+    assert!(
+        stderr.contains("program: { run: r0 }"),
+        "points at the run: {stderr}"
+    );
+}
+
+#[test]
+fn a_long_cycle_of_routines_is_reported_once() {
+    let mut text = String::from("devices:\n  l: { kind: hue_light }\nroutines:\n");
+    for i in 0..5_000 {
+        let _ = writeln!(text, "  r{i}: {{ run: r{} }}", (i + 1) % 5_000);
+    }
+    text.push_str("program: [ { run: r0 }, { device: l, message: SWITCH_ON } ]\n");
+    let stderr = rejected(text, "iotrun::routine_cycle");
+    assert_eq!(stderr.matches("iotrun::routine_cycle").count(), 1);
+}
+
+#[test]
+fn an_alias_bomb_is_stopped() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (prev, name) in ('a'..='i').zip('b'..='j') {
+        let aliases = vec![format!("*{prev}"); 10].join(", ");
+        let _ = writeln!(text, "{name}: &{name} [{aliases}]");
+    }
+    text.push_str("devices: {}\nprogram: []\n");
+    let stderr = rejected(text, "iotrun::yaml");
+    assert!(
+        stderr.contains("the file goes past a parse limit"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_binary_file_is_not_yaml() {
+    let mut bytes = b"\x7fELF\x02\x01\x01\x00\xff".to_vec();
+    bytes.extend((0..=255u8).cycle().take(4096));
+    Test::new()
+        .file("program.yaml", bytes)
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::yaml
+
+  × `program.yaml` is not UTF-8 text (byte 8 is not)
+   ╭─[program.yaml:1:9]
+ 1 │ ?ELF????
+   ╰────
+  help: a program is a YAML text file; is this a binary file?
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn an_empty_file_is_no_program() {
+    Test::new()
+        .program("")
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::yaml
+
+  × the file holds no YAML document
+   ╭─[program.yaml:1:1]
+   ╰────
+  help: a program is a mapping with at least `devices` and `program`
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_file_of_comments_is_no_program() {
+    rejected(
+        "# nothing here\n\n# at all\n",
+        "the file holds no YAML document",
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_io_error() {
+    Test::new()
+        .args(["check", "missing.yaml"])
+        .stderr(
+            "\
+iotrun::io
+
+  × cannot read `missing.yaml`: no such file
+
+missing.yaml: 1 error, 0 warnings
+",
+        )
+        .status(2)
+        .run();
+    Test::new()
+        .args(["run", "missing.yaml"])
+        .stdout("")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn a_folder_given_to_run_is_an_io_error() {
+    let run = Test::new()
+        .file("folder/a.yaml", "x: 1\n")
+        .args(["run", "folder"])
+        .status(2)
+        .run();
+    assert!(
+        run.stderr.contains("cannot read `folder`: it is a folder"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_second_document_is_an_error() {
+    let stderr = rejected(
+        "devices: {}\nprogram: []\n---\ndevices: {}\nprogram: []\n",
+        "iotrun::yaml",
+    );
+    assert!(
+        stderr.contains("a program file holds one YAML document"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_scalar_or_list_at_the_top_is_the_wrong_type() {
+    rejected("just text\n", "iotrun::wrong_type");
+    rejected("- a\n- b\n", "iotrun::wrong_type");
+}
+
+#[test]
+fn control_characters_in_names_are_escaped_in_json() {
+    let run = Test::new()
+        .program("devices:\n  \"a\\u0001b\": { kind: hue_light }\nprogram: []\n")
+        .args(["check", "--format", "json", "program.yaml"])
+        .status(1)
+        .run();
+    for line in run.stdout.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("valid JSON");
+        assert!(
+            !value["message"]
+                .as_str()
+                .expect("message")
+                .contains('\u{1}')
+        );
+    }
+}
+
+/// Every input of the YAML test suite, none of which is an iotrun program,
+/// ends in a diagnostic and exit 1. The corpus sits beside the checkout; where
+/// it is absent this test says so and passes.
+#[test]
+fn every_yaml_test_suite_input_is_rejected_cleanly() {
+    let corpus = root().join("../shared/corpus/yaml-test-suite");
+    let Ok(entries) = std::fs::read_dir(&corpus) else {
+        eprintln!("skipped: no YAML test suite at {}", corpus.display());
+        return;
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 300, "only {} corpus files", files.len());
+    // One process checks them all; the per-file tally tells each apart.
+    let output = std::process::Command::new(common::BIN)
+        .arg("check")
+        .args(&files)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run iotrun");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for file in &files {
+        let tally = format!("{}: ", file.display());
+        let line = stderr
+            .lines()
+            .find(|l| {
+                l.starts_with(&tally) && l.ends_with("warnings")
+                    || l.starts_with(&tally) && l.ends_with("warning")
+            })
+            .unwrap_or_else(|| panic!("no diagnostics for {}", file.display()));
+        assert!(!line.contains(": 0 errors"), "{line}");
+    }
+}
