@@ -24,6 +24,9 @@ impl<T> Spanned<T> {
 pub struct Program {
     pub name: Option<String>,
     pub devices: Vec<Device>,
+    /// False when `devices` is missing or no mapping: names of devices then
+    /// cannot be checked, and are not.
+    pub devices_declared: bool,
     pub routines: Vec<Routine>,
     pub program: Option<Node>,
 }

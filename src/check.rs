@@ -22,6 +22,11 @@ pub fn check(
     checker.walk_all();
     checker.routine_graph();
     let ok = parse_ok && !checker.diagnostics.iter().any(Diagnostic::is_error);
+    // A node that could not be read may well have used a device or run a
+    // routine: "never used" is only worth saying about a sound file.
+    if ok {
+        checker.unused();
+    }
     let plan = ok.then(|| checker.plan(source)).flatten();
     (plan, checker.diagnostics)
 }
@@ -73,20 +78,6 @@ impl<'a> Checker<'a> {
             let mut calls = Vec::new();
             self.walk(root, &mut calls);
             self.root_calls = calls;
-        }
-        for (device, used) in self.program.devices.iter().zip(&self.device_used) {
-            if !used {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnusedDevice,
-                        format!("device `{}` gets no message", shown(&device.name.value)),
-                    )
-                    .at(device.name.span, "declared here, never used")
-                    .with_help(
-                        "remove it, or send it a message; it is still connected and disconnected",
-                    ),
-                );
-            }
         }
     }
 
@@ -154,6 +145,7 @@ impl<'a> Checker<'a> {
         data: Option<&Spanned<String>>,
     ) {
         match self.devices.get(device.value.as_str()) {
+            None if !self.program.devices_declared => {}
             None => {
                 let program = self.program;
                 let names: Vec<&str> = program
@@ -265,6 +257,32 @@ impl<'a> Checker<'a> {
         for cycle in &cycles {
             self.diagnostics.push(self.cycle_diagnostic(cycle));
         }
+        if cycles.is_empty()
+            && let Some(root) = &self.program.program
+        {
+            let depths = routine_depths(&self.program.routines, &self.calls);
+            if let Some(span) = too_deep_run(root, 0, &depths, &self.routines) {
+                self.diagnostics.push(too_deep(span));
+            }
+        }
+    }
+
+    /// Devices that get no message and routines that never run.
+    fn unused(&mut self) {
+        for (device, used) in self.program.devices.iter().zip(&self.device_used) {
+            if !used {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnusedDevice,
+                        format!("device `{}` gets no message", shown(&device.name.value)),
+                    )
+                    .at(device.name.span, "declared here, never used")
+                    .with_help(
+                        "remove it, or send it a message; it is still connected and disconnected",
+                    ),
+                );
+            }
+        }
         let reachable = reachable(&self.calls, &self.root_calls);
         for (routine, reached) in self.program.routines.iter().zip(&reachable) {
             if !reached {
@@ -279,14 +297,6 @@ impl<'a> Checker<'a> {
                         shown(&routine.name.value)
                     )),
                 );
-            }
-        }
-        if cycles.is_empty()
-            && let Some(root) = &self.program.program
-        {
-            let depths = routine_depths(&self.program.routines, &self.calls);
-            if let Some(span) = too_deep_run(root, 0, &depths, &self.routines) {
-                self.diagnostics.push(too_deep(span));
             }
         }
     }

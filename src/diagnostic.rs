@@ -193,10 +193,14 @@ impl miette::Diagnostic for Diagnostic {
 /// Shows a name from the user's file inside a message: control characters
 /// are escaped so that a hostile file cannot garble a terminal or a JSON line.
 pub fn shown(text: &str) -> String {
-    const MAX: usize = 60;
+    shown_up_to(text, 60)
+}
+
+/// [`shown`], cut after `max` characters.
+pub fn shown_up_to(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
-        if i == MAX {
+        if i == max {
             out.push('…');
             break;
         }
@@ -225,20 +229,25 @@ pub fn closest<'a>(wrong: &str, choices: impl IntoIterator<Item = &'a str>) -> O
         .map(|(_, choice)| choice)
 }
 
-/// "did you mean `x`?" when a choice is close, otherwise the list of choices.
+/// "did you mean `x`?" when a choice is close, otherwise all the choices
+/// ("the kinds are `a`, `b` and `c`").
 pub fn suggest(wrong: &str, what: &str, choices: &[&str]) -> String {
     match closest(wrong, choices.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
-        None => format!("{what} {}", list(choices)),
+        None => format!("{what} {}", join(choices, "and")),
     }
 }
 
 /// `a`, `b` or `c`
 pub fn list(choices: &[&str]) -> String {
-    let quoted: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
+    join(choices, "or")
+}
+
+fn join(choices: &[&str], last_word: &str) -> String {
+    let quoted: Vec<String> = choices.iter().map(|c| format!("`{}`", shown(c))).collect();
     match quoted.split_last() {
         None => "nothing".to_string(),
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} {last_word} {last}", rest.join(", ")),
     }
 }

@@ -83,7 +83,10 @@ impl Lowerer {
             self.text(value, "a description");
         }
         match entries.get("devices") {
-            Some((_, value)) => program.devices = self.devices(value),
+            Some((_, value)) => {
+                program.devices_declared = matches!(value.value, Value::Map(_));
+                program.devices = self.devices(value);
+            }
             None => self.report(
                 Diagnostic::new(Code::MissingKey, "the program has no `devices`")
                     .at(first_key_span(tree), "`devices` belongs in this mapping")
@@ -414,7 +417,9 @@ impl Lowerer {
                 None
             }
         };
-        let data = entries.get("data").and_then(|(_, value)| self.data(value));
+        let data = entries
+            .get("data")
+            .and_then(|(key, value)| self.data(key, value));
         match (device, message) {
             (Some(device), Some(message)) => NodeKind::Message {
                 device,
@@ -450,11 +455,12 @@ impl Lowerer {
     /// `data` is text; a number or boolean is taken as the text it spells,
     /// and an empty value (often a colour whose `#` YAML read as a comment)
     /// as empty text, which the check then explains.
-    fn data(&mut self, value: &Yaml) -> Option<Spanned<String>> {
+    fn data(&mut self, key: Span, value: &Yaml) -> Option<Spanned<String>> {
         let text = match &value.value {
             Value::Str(text) | Value::Number(text) => text.clone(),
             Value::Bool(b) => b.to_string(),
-            Value::Null => String::new(),
+            // An empty value has no token of its own; point at its key.
+            Value::Null => return Some(Spanned::new(String::new(), key)),
             Value::Seq(_) | Value::Map(_) => {
                 self.report(wrong_type(value, "text"));
                 return None;

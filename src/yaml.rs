@@ -163,7 +163,17 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         )
         .at(span, "too deep here")
         .with_help("flatten the program, or move parts of it into routines"),
-        other => Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here"),
+        other => {
+            let diagnostic =
+                Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here");
+            if source.text.contains(": #") {
+                diagnostic.with_help(
+                    "a value that starts with `#` is a comment in YAML, which can swallow a closing `}` or `]`: put colours in quotes, `data: \"#FF8800\"`",
+                )
+            } else {
+                diagnostic
+            }
+        }
     }
 }
 
@@ -175,7 +185,7 @@ fn first_line(message: &str) -> String {
         Some(at) if line[at..].contains("column") => &line[..at],
         _ => line,
     };
-    crate::diagnostic::shown(line)
+    crate::diagnostic::shown_up_to(line, 200)
 }
 
 impl<'de> Deserialize<'de> for Yaml {
