@@ -143,12 +143,15 @@ fn run(args: &RunArgs) -> Exit {
         )),
         Format::Json => Box::new(JsonOutput::new(stdout)),
     };
-    let outcome = runtime.block_on(crate::run::run(
+    // The whole run is one task that polls thousands of concurrent steps;
+    // tokio's cooperative budget (128 polls per turn) would make a `parallel`
+    // of 100,000 messages re-poll itself quadratically, so it is off.
+    let outcome = runtime.block_on(tokio::task::unconstrained(crate::run::run(
         &plan,
         seed,
         observer.as_mut(),
         interrupted(),
-    ));
+    )));
     match outcome.status {
         Status::Ok => Exit::Success,
         Status::Interrupted => Exit::Interrupted,

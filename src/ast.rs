@@ -66,4 +66,8 @@ pub enum NodeKind {
     /// A node that could not be read; its diagnostics are reported and the
     /// program will not run, but its siblings are still checked.
     Invalid,
+    /// A mapping whose keys are no node form (say `paralel:`), reported
+    /// already; the nodes in its lists are kept so their mistakes are
+    /// reported too.
+    Misspelled(Vec<Node>),
 }

@@ -125,6 +125,11 @@ impl<'a> Checker<'a> {
                     );
                 }
             },
+            NodeKind::Misspelled(children) => {
+                for child in children {
+                    self.walk(child, calls);
+                }
+            }
             NodeKind::Delay(_) | NodeKind::Invalid => {}
         }
     }
@@ -373,7 +378,7 @@ impl<'a> Checker<'a> {
             NodeKind::Parallel(children) => Step::Parallel(self.steps(children, source)?),
             NodeKind::Delay(duration) => Step::Delay(*duration),
             NodeKind::Run(name) => Step::Run(*self.routines.get(name.value.as_str())?),
-            NodeKind::Invalid => return None,
+            NodeKind::Invalid | NodeKind::Misspelled(_) => return None,
         })
     }
 

@@ -102,7 +102,8 @@ fn likely_meant(text: &str) -> Option<String> {
         "m" | "min" | "mins" | "minute" | "minutes" => "m",
         "h" | "hr" | "hrs" | "hour" | "hours" => {
             let hours: f64 = number.parse().ok()?;
-            return Some(format!("{}m", hours * 60.0));
+            let meant = format!("{}m", hours * 60.0);
+            return parse_exact(&meant).map(|_| meant);
         }
         _ => return None,
     };

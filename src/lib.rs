@@ -43,7 +43,7 @@ pub fn load(source: &Source) -> Loaded {
             };
         }
     };
-    let (program, mut diagnostics) = parse::lower(&tree);
+    let (program, mut diagnostics) = parse::lower(&tree, source);
     drop(tree);
     let parse_ok = !diagnostics.iter().any(Diagnostic::is_error);
     let (plan, more) = check::check(&program, source, parse_ok);

@@ -11,6 +11,7 @@ use crate::device::Kind;
 use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
 use crate::duration;
 use crate::message::MessageType;
+use crate::source::Source;
 use crate::yaml::{Value, Yaml};
 
 /// How deep nodes may nest, counting the levels a `run` adds. The runner
@@ -26,11 +27,23 @@ const MESSAGE_KEYS: &[&str] = &["device", "message", "data"];
 const NODE_KEYS: &[&str] = &[
     "device", "message", "data", "sequence", "parallel", "delay", "run",
 ];
+/// Keys the format reserves for features still to come (timeouts and
+/// retries, faults, MQTT, custom kinds).
+const LATER_KEYS: &[&str] = &[
+    "timeout",
+    "retry",
+    "continue_on_error",
+    "jitter",
+    "failure_rate",
+    "mqtt",
+    "kinds",
+];
 const NODE_FORMS: &str = "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}` or a list";
 
 /// Lowers a parsed YAML tree to the AST, with every structural diagnostic.
-pub fn lower(tree: &Yaml) -> (Program, Vec<Diagnostic>) {
+pub fn lower(tree: &Yaml, source: &Source) -> (Program, Vec<Diagnostic>) {
     let mut lowerer = Lowerer {
+        source,
         diagnostics: Vec::new(),
         reported_too_deep: false,
     };
@@ -38,7 +51,8 @@ pub fn lower(tree: &Yaml) -> (Program, Vec<Diagnostic>) {
     (program, lowerer.diagnostics)
 }
 
-struct Lowerer {
+struct Lowerer<'s> {
+    source: &'s Source,
     diagnostics: Vec<Diagnostic>,
     reported_too_deep: bool,
 }
@@ -57,7 +71,7 @@ impl<'a> Entries<'a> {
     }
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
     fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -77,10 +91,10 @@ impl Lowerer {
         };
         let entries = self.keys(map, PROGRAM_KEYS, "a program", "the program keys are");
         if let Some((_, value)) = entries.get("name") {
-            program.name = self.text(value, "a name");
+            program.name = self.scalar(value, "a name");
         }
         if let Some((_, value)) = entries.get("description") {
-            self.text(value, "a description");
+            self.scalar(value, "a description");
         }
         match entries.get("devices") {
             Some((_, value)) => {
@@ -317,6 +331,14 @@ impl Lowerer {
         }
         match forms.as_slice() {
             [] => {
+                // A misspelled `sequence` or `parallel` still holds nodes
+                // worth checking: their mistakes are reported too.
+                let mut nested = Vec::new();
+                for (_, value) in map {
+                    if let Value::Seq(items) = &value.value {
+                        nested.extend(self.children(items, depth));
+                    }
+                }
                 // Unknown keys are reported already and say more than this.
                 if entries.entries.len() == map.len() {
                     self.report(
@@ -325,7 +347,10 @@ impl Lowerer {
                             .with_help(NODE_FORMS),
                     );
                 }
-                invalid(span)
+                Node {
+                    span,
+                    kind: NodeKind::Misspelled(nested),
+                }
             }
             [(form, _)] => {
                 let kind = match *form {
@@ -417,9 +442,14 @@ impl Lowerer {
                 None
             }
         };
-        let data = entries
-            .get("data")
-            .and_then(|(key, value)| self.data(key, value));
+        let data = match entries.get("data") {
+            Some((key, value)) => match self.data(key, value) {
+                Some(data) => Some(data),
+                // Reported already; checking its rules would only repeat it.
+                None => return NodeKind::Invalid,
+            },
+            None => None,
+        };
         match (device, message) {
             (Some(device), Some(message)) => NodeKind::Message {
                 device,
@@ -456,28 +486,24 @@ impl Lowerer {
     /// and an empty value (often a colour whose `#` YAML read as a comment)
     /// as empty text, which the check then explains.
     fn data(&mut self, key: Span, value: &Yaml) -> Option<Spanned<String>> {
-        let text = match &value.value {
-            Value::Str(text) | Value::Number(text) => text.clone(),
-            Value::Bool(b) => b.to_string(),
+        if let Value::Null = value.value {
             // An empty value has no token of its own; point at its key.
-            Value::Null => return Some(Spanned::new(String::new(), key)),
-            Value::Seq(_) | Value::Map(_) => {
-                self.report(wrong_type(value, "text"));
-                return None;
-            }
-        };
+            return Some(Spanned::new(String::new(), key));
+        }
+        let text = self.scalar(value, "text")?;
         Some(Spanned::new(text, value.span))
     }
 
     fn duration(&mut self, value: &Yaml) -> Option<Duration> {
         let text = match &value.value {
-            Value::Str(text) | Value::Number(text) => text,
+            Value::Str(text) => text.clone(),
+            Value::Number(_) => self.spelled(value),
             _ => {
                 self.report(wrong_type(value, "a duration").with_help(duration::FORM));
                 return None;
             }
         };
-        match duration::parse(text) {
+        match duration::parse(&text) {
             Ok(duration) => Some(duration),
             Err(err) => {
                 self.report(
@@ -487,6 +513,35 @@ impl Lowerer {
                 );
                 None
             }
+        }
+    }
+
+    /// A scalar as text: a number or boolean as the file spells it
+    /// (`007` stays `007`).
+    fn scalar(&mut self, value: &Yaml, what: &str) -> Option<String> {
+        match &value.value {
+            Value::Str(text) => Some(text.clone()),
+            Value::Number(_) | Value::Bool(_) => Some(self.spelled(value)),
+            _ => {
+                self.report(wrong_type(value, what));
+                None
+            }
+        }
+    }
+
+    /// How the file spells a plain scalar; YAML's reading of it where the
+    /// span is an alias rather than the scalar itself.
+    fn spelled(&self, value: &Yaml) -> String {
+        let raw = self
+            .source
+            .text
+            .get(value.span.offset..value.span.offset + value.span.len)
+            .filter(|raw| !raw.is_empty() && !raw.starts_with('*'));
+        match (raw, &value.value) {
+            (Some(raw), _) => raw.to_string(),
+            (None, Value::Number(text)) => text.clone(),
+            (None, Value::Bool(b)) => b.to_string(),
+            (None, _) => String::new(),
         }
     }
 
@@ -540,12 +595,20 @@ fn wrong_type(value: &Yaml, expected: &str) -> Diagnostic {
 }
 
 fn unknown_key(key: &Spanned<&str>, owner: &str, allowed: &[&str], choices: &str) -> Diagnostic {
+    let help = if LATER_KEYS.contains(&key.value) {
+        format!(
+            "`{}` is part of the format's next version; this iotrun does not support it yet",
+            key.value
+        )
+    } else {
+        suggest(key.value, choices, allowed)
+    };
     Diagnostic::new(
         Code::UnknownKey,
         format!("{owner} has no key `{}`", shown(key.value)),
     )
     .at(key.span, "unknown key")
-    .with_help(suggest(key.value, choices, allowed))
+    .with_help(help)
 }
 
 pub fn too_deep(span: Span) -> Diagnostic {

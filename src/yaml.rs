@@ -74,6 +74,8 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
+        // `.nan` or `.inf` as a song title is text, not a reason to stop.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
         with_snippet: false,
         budget: serde_saphyr::budget! {
             max_depth: MAX_YAML_DEPTH,
@@ -140,12 +142,16 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
                 .with_help("put each program in a file of its own")
         }
         serde_saphyr::Error::Budget { breach, .. } => {
-            let breach = format!("{breach:?}");
-            let what = breach.split([' ', '{', '(']).next().unwrap_or("size");
-            Diagnostic::new(
-                Code::Yaml,
-                format!("the file goes past a parse limit ({what})"),
-            )
+            let what = match breach {
+                BudgetBreach::Nodes { .. } => "too many YAML nodes",
+                BudgetBreach::Events { .. } => "too many YAML events",
+                BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. } => {
+                    "too many aliases or anchors"
+                }
+                BudgetBreach::RecordedAnchorEvents { .. } => "aliases expand into too much",
+                _ => "the file is too large",
+            };
+            Diagnostic::new(Code::Yaml, format!("the file goes past a parse limit: {what}"))
             .at(span, "limit reached here")
             .with_help("iotrun bounds YAML nodes, events and alias expansion so that no file can exhaust the machine; an alias that expands into a huge value is the usual cause")
         }

@@ -1228,3 +1228,97 @@ program:
         assert_eq!(report["filename"], "./rooms/kitchen.yaml", "{report}");
     }
 }
+
+/// A misspelled `parallel` is reported, and so are the mistakes inside it.
+#[test]
+fn mistakes_inside_a_misspelled_block_are_reported_too() {
+    let run = Test::new()
+        .program(
+            "\
+devices:
+  light: { kind: hue_light }
+program:
+  paralel:
+    - { device: lihgt, message: SWITCH_ON }
+    - { device: light, message: SWICH_OFF }
+",
+        )
+        .args(["check", "--format", "json", "program.yaml"])
+        .status(1)
+        .run();
+    let codes: Vec<String> = run
+        .json_lines()
+        .iter()
+        .map(|d| d["code"].as_str().expect("code").to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "iotrun::unknown_key",
+            "iotrun::unknown_device",
+            "iotrun::unknown_message"
+        ]
+    );
+}
+
+/// Broken `data` is one error, not also "needs a song".
+#[test]
+fn data_of_the_wrong_type_is_one_error() {
+    let run = Test::new()
+        .program(
+            "devices:\n  s: { kind: smart_speaker }\nprogram:\n  - { device: s, message: PLAY_SONG, data: [a] }\n",
+        )
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(run.stderr.contains("iotrun::wrong_type"), "{}", run.stderr);
+    assert!(
+        run.stderr.ends_with("program.yaml: 1 error, 0 warnings\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Keys of the format's next version are named as such.
+#[test]
+fn keys_of_later_versions_say_so() {
+    let run = Test::new()
+        .program(
+            "devices:\n  l: { kind: hue_light, failure_rate: 0.1 }\nprogram:\n  - { device: l, message: SWITCH_ON, timeout: 1s }\n",
+        )
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert_eq!(
+        run.stderr
+            .matches("is part of the format's next version; this iotrun does not support it yet")
+            .count(),
+        2,
+        "{}",
+        run.stderr
+    );
+}
+
+/// Numbers in `data` and `name` are kept as the file spells them.
+#[test]
+fn numbers_are_text_as_spelled() {
+    Test::new()
+        .program(
+            "name: 1984\ndevices:\n  s: { kind: smart_speaker, latency: 0ms }\nprogram:\n  - { device: s, message: PLAY_SONG, data: 007 }\n  - { device: s, message: PLAY_SONG, data: .nan }\n",
+        )
+        .args(["run", "--virtual-time", "program.yaml"])
+        .stdout(
+            "\
+[  0.000s] Connecting to Smart Speaker.
+[  0.000s] Smart Speaker connected.
+[  0.000s] Smart Speaker handling message of type PLAY_SONG with data [007].
+[  0.000s] Smart Speaker received message.
+[  0.000s] Smart Speaker handling message of type PLAY_SONG with data [.nan].
+[  0.000s] Smart Speaker received message.
+[  0.000s] Disconnecting Smart Speaker.
+[  0.000s] Smart Speaker disconnected.
+1984: done in 0.000 s, 2 messages, 1 device.
+",
+        )
+        .run();
+}
