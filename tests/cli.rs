@@ -202,3 +202,23 @@ fn ctrl_c_disconnects_then_exits_130() {
     assert!((0.3..5.0).contains(&seconds), "{}", tail[4]);
     assert!(tail[4].ends_with(", 1 message, 2 devices."), "{}", tail[4]);
 }
+
+/// The README shows a real rendered diagnostic; it must stay what iotrun
+/// prints for `tests/fixtures/broken.yaml`.
+#[test]
+fn the_readme_diagnostic_is_real() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let shown = readme
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a text block in the README");
+    let broken =
+        std::fs::read_to_string(root().join("tests/fixtures/broken.yaml")).expect("fixture");
+    Test::new()
+        .file("broken.yaml", broken)
+        .args(["check", "broken.yaml"])
+        .stderr(shown)
+        .status(1)
+        .run();
+}
