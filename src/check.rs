@@ -307,16 +307,23 @@ impl<'a> Checker<'a> {
     }
 
     fn cycle_diagnostic(&self, cycle: &[(usize, Span)]) -> Diagnostic {
+        /// A cycle longer than this is shown by its first routines and its
+        /// last: a diagnostic with thousands of labels helps nobody.
+        const SHOWN: usize = 8;
         let name = |index: usize| shown(&self.program.routines[index].name.value);
         let first = cycle[0].0;
-        let path: Vec<String> = cycle
-            .iter()
-            .map(|(index, _)| format!("`{}`", name(*index)))
-            .chain(std::iter::once(format!("`{}`", name(first))))
-            .collect();
         let message = if cycle.len() == 1 {
             format!("routine `{}` runs itself", name(first))
         } else {
+            let mut path: Vec<String> = Vec::new();
+            for (i, (index, _)) in cycle.iter().enumerate() {
+                if i < SHOWN || i == cycle.len() - 1 {
+                    path.push(format!("`{}`", name(*index)));
+                } else if i == SHOWN {
+                    path.push(format!("… ({} more)", cycle.len() - SHOWN - 1));
+                }
+            }
+            path.push(format!("`{}`", name(first)));
             format!("routines run each other in a cycle: {}", path.join(" -> "))
         };
         // Each element is a routine and the `run` in it that leads on.
@@ -326,8 +333,10 @@ impl<'a> Checker<'a> {
             let text = format!("runs `{}`", name(next));
             diagnostic = if i == cycle.len() - 1 {
                 diagnostic.at(*span, format!("{text}, closing the cycle"))
-            } else {
+            } else if i < SHOWN {
                 diagnostic.also(*span, text)
+            } else {
+                diagnostic
             };
         }
         diagnostic

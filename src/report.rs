@@ -202,22 +202,39 @@ impl miette::Diagnostic for Located<'_> {
 }
 
 impl SourceCode for Source {
+    /// miette's own `str` implementation scans from the start of the text for
+    /// every label, which makes a file with 100,000 diagnostics take hours. It
+    /// is run here on a window of a few lines around the span, found through
+    /// the line index, and its answer moved back to file offsets.
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents =
-            self.display_text()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let text = self.display_text();
+        let end = span.offset() + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line =
+            (self.line_of(span.offset()) as usize - 1).saturating_sub(context_lines_before + 1);
+        let last_line = self.line_of(end) as usize - 1 + context_lines_after + 2;
+        let window_start = self.line_start(first_line).unwrap_or(0);
+        let window_end = self.line_start(last_line).unwrap_or(text.len());
+        let window = &text[window_start..window_end];
+        let local = SourceSpan::new((span.offset() - window_start).into(), span.len());
+        let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             contents.data(),
-            *contents.span(),
-            contents.line(),
+            SourceSpan::new(
+                (contents.span().offset() + window_start).into(),
+                contents.span().len(),
+            ),
+            contents.line() + first_line,
             contents.column(),
-            contents.line_count(),
+            contents.line_count() + first_line,
         )))
     }
 }

@@ -93,6 +93,11 @@ impl Source {
                 .map_or(end, |(i, _)| i)
     }
 
+    /// Where 0-based line `line` starts, if the text has it.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.line_starts.get(line).copied()
+    }
+
     /// The 1-based line that holds byte `offset`.
     pub fn line_of(&self, offset: usize) -> u32 {
         let line = self.line_starts.partition_point(|&start| start <= offset);

@@ -101,6 +101,10 @@ fn a_long_cycle_of_routines_is_reported_once() {
     text.push_str("program: [ { run: r0 }, { device: l, message: SWITCH_ON } ]\n");
     let stderr = rejected(text, "iotrun::routine_cycle");
     assert_eq!(stderr.matches("iotrun::routine_cycle").count(), 1);
+    assert!(
+        stderr.contains("… (4991 more) -> `r4999` -> `r0`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -281,4 +285,21 @@ fn every_yaml_test_suite_input_is_rejected_cleanly() {
             .unwrap_or_else(|| panic!("no diagnostics for {}", file.display()));
         assert!(!line.contains(": 0 errors"), "{line}");
     }
+}
+
+/// Twenty thousand mistakes are all reported, and quickly: rendering
+/// each one must not rescan the file.
+#[test]
+fn twenty_thousand_errors_are_all_reported() {
+    let mut text = String::from("devices:\n  l: { kind: hue_light }\nprogram:\n  parallel:\n");
+    for _ in 0..20_000 {
+        text.push_str("    - { device: ghost, message: SWITCH_ON }\n");
+    }
+    let run = Test::new()
+        .program(&text)
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(run.stderr.ends_with("program.yaml: 20000 errors, 0 warnings\n"));
+    assert!(run.stderr.contains("╭─[program.yaml:20004:17]"));
 }
