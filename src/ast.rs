@@ -57,7 +57,7 @@ pub enum NodeKind {
     Message {
         device: Spanned<String>,
         message: Spanned<MessageType>,
-        data: Option<Spanned<String>>,
+        data: Data,
     },
     Sequence(Vec<Node>),
     Parallel(Vec<Node>),
@@ -70,4 +70,23 @@ pub enum NodeKind {
     /// already; the nodes in its lists are kept so their mistakes are
     /// reported too.
     Misspelled(Vec<Node>),
+}
+
+/// The `data` of a message node.
+#[derive(Debug)]
+pub enum Data {
+    Absent,
+    Text(Spanned<String>),
+    /// Present but not text (a list, say); reported already, so the data
+    /// rules say nothing more about it.
+    Broken,
+}
+
+impl Data {
+    pub fn text(&self) -> Option<&Spanned<String>> {
+        match self {
+            Data::Text(text) => Some(text),
+            Data::Absent | Data::Broken => None,
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{self, Node, NodeKind, Program, Spanned};
-use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
+use crate::diagnostic::{Code, Diagnostic, Span, all, shown, suggest};
 use crate::message::{DataRule, is_colour};
 use crate::parse::{MAX_NODE_DEPTH, too_deep};
 use crate::plan::{Plan, PlanDevice, Step};
@@ -88,7 +88,7 @@ impl<'a> Checker<'a> {
                 device,
                 message,
                 data,
-            } => self.message(device, message, data.as_ref()),
+            } => self.message(device, message, data),
             NodeKind::Sequence(children) | NodeKind::Parallel(children) => {
                 if children.is_empty() {
                     let form = if matches!(node.kind, NodeKind::Sequence(_)) {
@@ -147,7 +147,7 @@ impl<'a> Checker<'a> {
         &mut self,
         device: &Spanned<String>,
         message: &Spanned<crate::message::MessageType>,
-        data: Option<&Spanned<String>>,
+        data: &ast::Data,
     ) {
         match self.devices.get(device.value.as_str()) {
             None if !self.program.devices_declared => {}
@@ -198,13 +198,15 @@ impl<'a> Checker<'a> {
                         .with_help(format!(
                             "a {} accepts {}",
                             kind.value,
-                            list(&accepted)
+                            all(&accepted)
                         )),
                     );
                 }
             }
         }
-        self.data(message, data);
+        if !matches!(data, ast::Data::Broken) {
+            self.data(message, data.text());
+        }
     }
 
     fn data(
@@ -380,7 +382,7 @@ impl<'a> Checker<'a> {
             } => Step::Message {
                 device: *self.devices.get(device.value.as_str())?,
                 message: message.value,
-                data: data.as_ref().map(|d| d.value.clone()),
+                data: data.text().map(|d| d.value.clone()),
                 line: source.line_of(node.span.offset),
             },
             NodeKind::Sequence(children) => Step::Sequence(self.steps(children, source)?),

@@ -232,10 +232,15 @@ pub fn closest<'a>(wrong: &str, choices: impl IntoIterator<Item = &'a str>) -> O
 /// "did you mean `x`?" when a choice is close, otherwise all the choices
 /// ("the kinds are `a`, `b` and `c`").
 pub fn suggest(wrong: &str, what: &str, choices: &[&str]) -> String {
-    match closest(wrong, choices.iter().copied()) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None => format!("{what} {}", join(choices, "and")),
+    match (closest(wrong, choices.iter().copied()), choices) {
+        (Some(best), _) | (None, &[best]) => format!("did you mean `{}`?", shown(best)),
+        (None, _) => format!("{what} {}", all(choices)),
     }
+}
+
+/// `a`, `b` and `c`
+pub fn all(choices: &[&str]) -> String {
+    join(choices, "and")
 }
 
 /// `a`, `b` or `c`

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::ast::{Device, Node, NodeKind, Program, Routine, Spanned};
+use crate::ast::{Data, Device, Node, NodeKind, Program, Routine, Spanned};
 use crate::device::Kind;
 use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
 use crate::duration;
@@ -219,7 +219,7 @@ impl Lowerer<'_> {
             return device;
         };
         let owner = format!("device `{}`", shown(name.value));
-        let entries = self.keys(map, DEVICE_KEYS, &owner, "a device has");
+        let entries = self.keys(map, DEVICE_KEYS, &owner, "a device's keys are");
         match entries.get("kind") {
             Some((_, value)) => device.kind = self.kind(value),
             None => self.report(
@@ -316,7 +316,7 @@ impl Lowerer<'_> {
 
     fn node_mapping(&mut self, value: &Yaml, map: &[(Yaml, Yaml)], depth: usize) -> Node {
         let span = first_key_span(value);
-        let entries = self.keys(map, NODE_KEYS, "a node", "a node has one of");
+        let entries = self.keys(map, NODE_KEYS, "a node", "a node's keys are");
         // Which forms do the keys belong to? Exactly one is a node.
         let mut forms: Vec<(&str, Span)> = Vec::new();
         for (key, _) in &entries.entries {
@@ -443,12 +443,8 @@ impl Lowerer<'_> {
             }
         };
         let data = match entries.get("data") {
-            Some((key, value)) => match self.data(key, value) {
-                Some(data) => Some(data),
-                // Reported already; checking its rules would only repeat it.
-                None => return NodeKind::Invalid,
-            },
-            None => None,
+            Some((key, value)) => self.data(key, value).map_or(Data::Broken, Data::Text),
+            None => Data::Absent,
         };
         match (device, message) {
             (Some(device), Some(message)) => NodeKind::Message {

@@ -172,7 +172,7 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         other => {
             let diagnostic =
                 Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here");
-            if source.text.contains(": #") {
+            if has_unquoted_colour(&source.text) {
                 diagnostic.with_help(
                     "a value that starts with `#` is a comment in YAML, which can swallow a closing `}` or `]`: put colours in quotes, `data: \"#FF8800\"`",
                 )
@@ -286,4 +286,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
         Ok(Value::Map(entries))
     }
+}
+
+/// Whether `text` has a value such as `data: #FF8800`: YAML reads it as a
+/// comment, which may swallow a closing `}` or `]`.
+fn has_unquoted_colour(text: &str) -> bool {
+    text.match_indices(':').any(|(at, _)| {
+        let rest = text[at + 1..].trim_start_matches([' ', '\t']);
+        rest.len() < text.len() - at - 1
+            && rest
+                .strip_prefix('#')
+                .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)
+    })
 }

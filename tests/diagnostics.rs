@@ -437,7 +437,7 @@ iotrun::unsupported_message
    ·                              ────┬────
    ·                                  ╰── not accepted by this device
    ╰────
-  help: a hue_light accepts `SWITCH_ON`, `SWITCH_OFF` or `CHANGE_COLOR`
+  help: a hue_light accepts `SWITCH_ON`, `SWITCH_OFF` and `CHANGE_COLOR`
 
 program.yaml: 1 error, 0 warnings
 ",
@@ -1321,4 +1321,52 @@ fn numbers_are_text_as_spelled() {
 ",
         )
         .run();
+}
+
+/// Broken `data` does not hide the message's other mistakes.
+#[test]
+fn broken_data_does_not_hide_other_mistakes() {
+    let run = Test::new()
+        .program(
+            "devices:\n  s: { kind: smart_speaker }\nprogram:\n  - { device: s, message: FLUSH, data: { a: 1 } }\n",
+        )
+        .args(["check", "--format", "json", "program.yaml"])
+        .status(1)
+        .run();
+    let codes: Vec<String> = run
+        .json_lines()
+        .iter()
+        .map(|d| d["code"].as_str().expect("code").to_string())
+        .collect();
+    assert_eq!(codes, ["iotrun::unsupported_message", "iotrun::wrong_type"]);
+}
+
+/// An unquoted colour in a flow mapping swallows its `}`; the syntax error
+/// says why. A comment after a key does not get that help.
+#[test]
+fn an_unquoted_colour_in_flow_style_is_explained() {
+    let run = Test::new()
+        .program(
+            "devices: # the devices\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: CHANGE_COLOR, data:  #FF0000 }\n",
+        )
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(run.stderr.contains("iotrun::yaml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("put colours in quotes"),
+        "{}",
+        run.stderr
+    );
+    let run = Test::new()
+        .program("devices: # the devices\n\tl: { kind: hue_light }\nprogram: []\n")
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(run.stderr.contains("iotrun::yaml"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("put colours in quotes"),
+        "{}",
+        run.stderr
+    );
 }

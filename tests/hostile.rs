@@ -300,6 +300,9 @@ fn twenty_thousand_errors_are_all_reported() {
         .args(["check", "program.yaml"])
         .status(1)
         .run();
-    assert!(run.stderr.ends_with("program.yaml: 20000 errors, 0 warnings\n"));
+    assert!(
+        run.stderr
+            .ends_with("program.yaml: 20000 errors, 0 warnings\n")
+    );
     assert!(run.stderr.contains("╭─[program.yaml:20004:17]"));
 }
