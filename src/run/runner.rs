@@ -17,6 +17,7 @@ use rand::{RngExt, SeedableRng};
 use tokio::time::{Instant, sleep_until};
 
 use super::event::{Event, Observer, Status};
+use crate::device::Kind;
 use crate::plan::{Plan, Step};
 
 /// How a run ended.
@@ -105,58 +106,35 @@ impl Runner<'_, '_> {
         self.observer.borrow_mut().event(t, event);
     }
 
+    /// Connects every device at once; ends when the slowest has.
     async fn connect_all(&self, at: Instant) -> Instant {
-        let connects = self
-            .plan
-            .devices
-            .iter()
-            .enumerate()
-            .map(|(i, device)| async move {
-                let id = self.ids[i].as_str();
-                self.emit(&Event::ConnectStart {
-                    device: &device.name,
-                    kind: device.kind,
-                    id,
-                });
-                let end = later(at, device.latency);
-                sleep_until(end).await;
-                self.connected.borrow_mut()[i] = true;
-                self.emit(&Event::ConnectEnd {
-                    device: &device.name,
-                    kind: device.kind,
-                    id,
-                });
-                end
-            });
-        join_all(connects).await.into_iter().max().unwrap_or(at)
+        self.link_all(Link::Connect, at).await
     }
 
+    /// Disconnects every connected device at once.
     async fn disconnect_all(&self, at: Instant) -> Instant {
-        let connected = self.connected.borrow().clone();
-        let disconnects = self
-            .plan
-            .devices
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| connected[*i])
-            .map(|(i, device)| async move {
-                let id = self.ids[i].as_str();
-                self.emit(&Event::DisconnectStart {
-                    device: &device.name,
-                    kind: device.kind,
-                    id,
-                });
-                let end = later(at, device.latency);
-                sleep_until(end).await;
-                self.connected.borrow_mut()[i] = false;
-                self.emit(&Event::DisconnectEnd {
-                    device: &device.name,
-                    kind: device.kind,
-                    id,
-                });
-                end
-            });
-        join_all(disconnects).await.into_iter().max().unwrap_or(at)
+        self.link_all(Link::Disconnect, at).await
+    }
+
+    async fn link_all(&self, link: Link, at: Instant) -> Instant {
+        let connect = link == Link::Connect;
+        let devices: Vec<usize> = {
+            let connected = self.connected.borrow();
+            (0..self.plan.devices.len())
+                .filter(|&i| connect || connected[i])
+                .collect()
+        };
+        let links = devices.into_iter().map(|i| async move {
+            let device = &self.plan.devices[i];
+            let (started, done) = link.events(&device.name, device.kind, &self.ids[i]);
+            self.emit(&started);
+            let end = later(at, device.latency);
+            sleep_until(end).await;
+            self.connected.borrow_mut()[i] = connect;
+            self.emit(&done);
+            end
+        });
+        join_all(links).await.into_iter().max().unwrap_or(at)
     }
 
     /// Runs one step that logically starts at `at`; returns when it logically
@@ -209,6 +187,28 @@ impl Runner<'_, '_> {
                 Step::Run(routine) => self.step(&self.plan.routines[*routine], at).await,
             }
         })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Connect,
+    Disconnect,
+}
+
+impl Link {
+    /// The events that start and end this operation on one device.
+    fn events<'a>(self, device: &'a str, kind: Kind, id: &'a str) -> (Event<'a>, Event<'a>) {
+        match self {
+            Link::Connect => (
+                Event::ConnectStart { device, kind, id },
+                Event::ConnectEnd { device, kind, id },
+            ),
+            Link::Disconnect => (
+                Event::DisconnectStart { device, kind, id },
+                Event::DisconnectEnd { device, kind, id },
+            ),
+        }
     }
 }
 
