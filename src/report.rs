@@ -192,8 +192,21 @@ impl miette::Diagnostic for Located<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.source?;
-        self.diagnostic.labels()
+        let text = self.source?.display_text();
+        Some(Box::new(self.diagnostic.labels()?.map(move |mut label| {
+            // A huge token (a 70 KB string, say) is underlined at its start.
+            if label.len() > LONGEST_LABEL {
+                let end = text.floor_char_boundary(label.offset() + LONGEST_LABEL);
+                let text = label.label().map(String::from);
+                let span = SourceSpan::new(label.offset().into(), end - label.offset());
+                label = if label.primary() {
+                    miette::LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    miette::LabeledSpan::new_with_span(text, span)
+                };
+            }
+            label
+        })))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -217,6 +230,20 @@ impl SourceCode for Source {
         if end > text.len() {
             return Err(MietteError::OutOfBounds);
         }
+        let line = self.line_of(span.offset()) as usize - 1;
+        let around = line.saturating_sub(context_lines_before)..=line + context_lines_after;
+        if around.into_iter().any(|l| self.line_len(l) > LONG_LINE) {
+            if self.line_of(end) as usize - 1 != line {
+                // miette asks whether labels on several lines fit one
+                // snippet; near a long line they do not, each gets its own.
+                return Err(MietteError::OutOfBounds);
+            }
+            return Ok(Box::new(self.clipped(
+                span,
+                line,
+                context_lines_before == 0,
+            )));
+        }
         let first_line =
             (self.line_of(span.offset()) as usize - 1).saturating_sub(context_lines_before + 1);
         let last_line = self.line_of(end) as usize - 1 + context_lines_after + 2;
@@ -236,6 +263,53 @@ impl SourceCode for Source {
             contents.column(),
             contents.line_count() + first_line,
         )))
+    }
+}
+
+/// A line longer than this (a minified or generated program) is shown only
+/// around the span, without context lines: whole, it would flood the
+/// terminal, and miette cannot underline past column 65,535.
+const LONG_LINE: usize = 240;
+/// Bytes shown on each side of a span on a long line.
+const CLIP: usize = 80;
+/// Labels are underlined for at most this many bytes.
+const LONGEST_LABEL: usize = 160;
+
+impl Source {
+    /// The bytes of 0-based line `line`, without its line break.
+    fn line_len(&self, line: usize) -> usize {
+        let Some(start) = self.line_start(line) else {
+            return 0;
+        };
+        let end = self
+            .line_start(line + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        end.saturating_sub(start)
+    }
+
+    /// The part of a long line around `span`.
+    fn clipped(&self, span: &SourceSpan, line: usize, from_span: bool) -> MietteSpanContents<'_> {
+        let text = self.display_text();
+        let line_start = self.line_start(line).unwrap_or(0);
+        let line_end = line_start + self.line_len(line);
+        let start = if from_span {
+            span.offset()
+        } else {
+            text.floor_char_boundary(span.offset().saturating_sub(CLIP).max(line_start))
+        };
+        let stop = text.ceil_char_boundary(
+            (span.offset() + span.len().min(LONGEST_LABEL) + CLIP)
+                .min(line_end)
+                .max(start),
+        );
+        MietteSpanContents::new_named(
+            self.name.clone(),
+            &text.as_bytes()[start..stop],
+            SourceSpan::new(start.into(), stop - start),
+            line,
+            text[line_start..start].chars().count(),
+            line + 1,
+        )
     }
 }
 
