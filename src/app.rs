@@ -133,7 +133,10 @@ fn run(args: &RunArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let seed = args.seed.unwrap_or_else(rand::random);
+    let options = crate::run::Options {
+        seed: args.seed.unwrap_or_else(rand::random),
+        virtual_time: args.virtual_time,
+    };
     let stdout = std::io::stdout();
     let mut observer: Box<dyn Observer> = match args.format {
         Format::Human => Box::new(HumanOutput::new(
@@ -148,7 +151,7 @@ fn run(args: &RunArgs) -> Exit {
     // of 100,000 messages re-poll itself quadratically, so it is off.
     let outcome = runtime.block_on(tokio::task::unconstrained(crate::run::run(
         &plan,
-        seed,
+        options,
         observer.as_mut(),
         interrupted(),
     )));

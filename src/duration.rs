@@ -13,11 +13,22 @@ pub struct DurationError {
     pub help: String,
 }
 
+/// The longest duration a program may spell: a week. Longer waits are
+/// more likely a slip (`100000m`) than a plan, and bounding each keeps the
+/// runner's deadlines far from what a clock can hold.
+pub const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    let shown = crate::diagnostic::shown(text);
     if let Some(duration) = parse_exact(text) {
+        if duration > MAX {
+            return Err(DurationError {
+                message: format!("`{shown}` is longer than a week"),
+                help: "the longest duration is `10080m` (7 days)".to_string(),
+            });
+        }
         return Ok(duration);
     }
-    let shown = crate::diagnostic::shown(text);
     let trimmed = text.trim();
     if trimmed.starts_with('-') {
         return Err(DurationError {
@@ -28,7 +39,10 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
     if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Err(DurationError {
             message: format!("`{shown}` has no unit"),
-            help: format!("add a unit: `{trimmed}ms` or `{trimmed}s`"),
+            help: {
+                let number = crate::diagnostic::shown(trimmed);
+                format!("add a unit: `{number}ms` or `{number}s`")
+            },
         });
     }
     let message = format!("`{shown}` is not a duration");
@@ -81,14 +95,19 @@ fn likely_meant(text: &str) -> Option<String> {
     let compact: String = text
         .chars()
         .filter(|c| !c.is_whitespace())
-        .map(|c| {
-            if c == ',' {
-                '.'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
+        .map(|c| c.to_ascii_lowercase())
         .collect();
+    // `1,5s` means 1.5 s; `1,000ms` means a thousand.
+    let compact = match compact.split_once(',') {
+        Some((whole, rest))
+            if rest.len() > 3
+                && rest[..3].bytes().all(|b| b.is_ascii_digit())
+                && !rest.as_bytes()[3].is_ascii_digit() =>
+        {
+            format!("{whole}{rest}")
+        }
+        _ => compact.replace(',', "."),
+    };
     let split = compact
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(compact.len());
@@ -131,6 +150,9 @@ mod tests {
         assert!(help("10 ms").starts_with("did you mean `10ms`?"));
         assert!(help("5 seconds").starts_with("did you mean `5s`?"));
         assert!(help("1,5s").starts_with("did you mean `1.5s`?"));
+        assert!(help("1,000ms").starts_with("did you mean `1000ms`?"));
+        assert_eq!(parse("10080m"), Ok(MAX));
+        assert_eq!(help("10081m"), "the longest duration is `10080m` (7 days)");
         assert!(help("2min").starts_with("did you mean `2m`?"));
         assert!(help("1h").starts_with("did you mean `60m`?"));
         assert_eq!(help("500"), "add a unit: `500ms` or `500s`");
@@ -143,6 +165,7 @@ mod tests {
             "1.s",
             "1e3ms",
             "99999999999999999999999m",
+            "1000000000000s",
             " 1s",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} parsed");

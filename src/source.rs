@@ -1,9 +1,14 @@
 //! A program file as read from disk: its name as the user gave it, its text,
 //! and a line index so spans can be turned into line numbers.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
+
+/// The largest program file iotrun reads (a program of several million
+/// messages fits).
+pub const MAX_FILE: u64 = 512 << 20;
 
 /// The text of one program file.
 #[derive(Debug)]
@@ -50,14 +55,20 @@ impl Source {
     /// no YAML, and the parser says so, pointing at the first bad byte.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|err| {
-            let what = if path.is_dir() {
-                "it is a folder".to_string()
-            } else {
-                io_reason(&err)
-            };
-            Diagnostic::new(Code::Io, format!("cannot read `{name}`: {what}"))
-        })?;
+        let cannot =
+            |what: String| Diagnostic::new(Code::Io, format!("cannot read `{name}`: {what}"));
+        if path.is_dir() {
+            return Err(cannot("it is a folder".to_string()));
+        }
+        // Read at most one byte past the limit, so that `/dev/zero` or a
+        // runaway generator ends in a diagnostic, not in exhausted memory.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_FILE + 1).read_to_end(&mut bytes))
+            .map_err(|err| cannot(io_reason(&err)))?;
+        if bytes.len() as u64 > MAX_FILE {
+            return Err(cannot(format!("it is larger than {} MiB", MAX_FILE >> 20)));
+        }
         Ok(match String::from_utf8(bytes) {
             Ok(text) => Source::new(name, text),
             Err(err) => {

@@ -142,20 +142,21 @@ fn every_shipped_program_runs_under_virtual_time() {
     }
 }
 
-/// A real SIGINT: the run stops, every connected device disconnects, the
-/// summary says so, and the status is 130.
+/// Runs `program` in real time, sends `signal` once a line of its output
+/// satisfies `when`, and returns the exit status and every line.
 #[cfg(unix)]
-#[test]
-fn ctrl_c_disconnects_then_exits_130() {
+fn interrupt(
+    program: &str,
+    args: &[&str],
+    signal: &str,
+    when: impl Fn(&str) -> bool,
+) -> (Option<i32>, Vec<String>) {
     let dir = common::TempDir::new();
-    let program = dir.path().join("program.yaml");
-    std::fs::write(
-        &program,
-        "devices:\n  l: { kind: hue_light, latency: 100ms }\n  t: { kind: smart_toilet, latency: 100ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - delay: 1m\n",
-    )
-    .expect("write program");
+    let path = dir.path().join("program.yaml");
+    std::fs::write(&path, program).expect("write program");
     let mut child = Command::new(BIN)
-        .arg(&program)
+        .args(args)
+        .arg(&path)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start iotrun");
@@ -163,20 +164,50 @@ fn ctrl_c_disconnects_then_exits_130() {
     let mut seen = Vec::new();
     for line in lines.by_ref() {
         let line = line.expect("a line");
-        let done = line.ends_with("Hue Light received message.");
+        let now = when(&line);
         seen.push(line);
-        if done {
+        if now {
             break;
         }
     }
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("kill");
-    assert!(killed.success());
+    assert!(sent.success());
     seen.extend(lines.map(|l| l.expect("a line")));
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    (child.wait().expect("wait").code(), seen)
+}
+
+/// The events of JSON lines, as `event device` strings.
+fn events(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            format!(
+                "{} {}",
+                e["event"].as_str().unwrap_or(""),
+                e["device"]
+                    .as_str()
+                    .unwrap_or(e["status"].as_str().unwrap_or(""))
+            )
+        })
+        .collect()
+}
+
+/// A real SIGINT: the run stops, every connected device disconnects, the
+/// summary says so, and the status is 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_disconnects_then_exits_130() {
+    let (status, seen) = interrupt(
+        "devices:\n  l: { kind: hue_light, latency: 100ms }\n  t: { kind: smart_toilet, latency: 100ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - delay: 1m\n",
+        &[],
+        "-INT",
+        |line| line.ends_with("Hue Light received message."),
+    );
+    assert_eq!(status, Some(130), "{seen:#?}");
     let text: Vec<&str> = seen
         .iter()
         .map(|l| l.split_once("] ").map_or(l.as_str(), |(_, rest)| rest))
@@ -201,6 +232,60 @@ fn ctrl_c_disconnects_then_exits_130() {
     // Interrupted in the minute-long delay, after 0.2 s; 0.1 s to disconnect.
     assert!((0.3..5.0).contains(&seconds), "{}", tail[4]);
     assert!(tail[4].ends_with(", 1 message, 2 devices."), "{}", tail[4]);
+}
+
+/// SIGTERM in the middle of connecting: the devices that began to connect
+/// are disconnected all the same.
+#[cfg(unix)]
+#[test]
+fn sigterm_while_connecting_still_disconnects() {
+    let (status, seen) = interrupt(
+        "devices:\n  l: { kind: hue_light, latency: 1s }\n  t: { kind: smart_toilet, latency: 1s }\nprogram: [ { device: l, message: SWITCH_ON } ]\n",
+        &["--format", "json"],
+        "-TERM",
+        |line| line.contains("\"connect_start\"") && line.contains("\"t\""),
+    );
+    assert_eq!(status, Some(130), "{seen:#?}");
+    let mut got = events(&seen);
+    got[2..6].sort();
+    assert_eq!(
+        got,
+        [
+            "connect_start l",
+            "connect_start t",
+            "disconnect_end l",
+            "disconnect_end t",
+            "disconnect_start l",
+            "disconnect_start t",
+            "run_end interrupted",
+        ]
+    );
+}
+
+/// Ctrl-C while the devices disconnect at the end: they finish
+/// disconnecting, and the run says it was interrupted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_the_final_disconnect_is_an_interruption() {
+    let (status, seen) = interrupt(
+        "devices:\n  l: { kind: hue_light, latency: 300ms }\nprogram: [ { device: l, message: SWITCH_ON } ]\n",
+        &["--format", "json"],
+        "-INT",
+        |line| line.contains("\"disconnect_start\""),
+    );
+    assert_eq!(status, Some(130), "{seen:#?}");
+    assert_eq!(
+        events(&seen),
+        [
+            "connect_start l",
+            "connect_end l",
+            "message_start l",
+            "message_end l",
+            "disconnect_start l",
+            "disconnect_end l",
+            "run_end interrupted",
+        ]
+    );
 }
 
 /// The README shows a real rendered diagnostic; it must stay what iotrun

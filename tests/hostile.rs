@@ -325,3 +325,22 @@ fn a_very_long_line_is_shown_around_the_token() {
         stderr.len()
     );
 }
+
+/// A duration past a week is rejected, not run (a huge one once spun the
+/// virtual clock for ever).
+#[test]
+fn durations_past_a_week_are_rejected() {
+    for delay in ["9223372036000000000s", "18446744073709551615s", "10081m"] {
+        let stderr = rejected(
+            format!(
+                "devices:\n  l: {{ kind: hue_light }}\nprogram: [ {{ delay: {delay} }}, {{ device: l, message: SWITCH_OFF }} ]\n"
+            ),
+            "iotrun::invalid_duration",
+        );
+        assert!(stderr.contains("is longer than a week"), "{stderr}");
+        assert!(
+            stderr.contains("help: the longest duration is `10080m` (7 days)"),
+            "{stderr}"
+        );
+    }
+}

@@ -409,3 +409,57 @@ fn wake_up_takes_two_and_a_half_seconds_in_real_time() {
     assert!((2.5..2.6).contains(&duration), "reported {duration}");
     assert!((2.5..2.8).contains(&elapsed), "took {elapsed}");
 }
+
+/// Under virtual time, event times are the logical ones, exact even below
+/// the timer's millisecond.
+#[test]
+fn virtual_time_is_exact_below_a_millisecond() {
+    let run = Test::new()
+        .program(
+            "devices:\n  l: { kind: hue_light, latency: 0.5ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_OFF }\n  - delay: 0.25ms\n",
+        )
+        .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
+        .run();
+    let times: Vec<(String, f64)> = run
+        .json_lines()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().expect("event").to_string(),
+                e["t"].as_f64().expect("t"),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, f64)> = [
+        ("connect_start", 0.0),
+        ("connect_end", 0.0005),
+        ("message_start", 0.0005),
+        ("message_end", 0.001),
+        ("message_start", 0.001),
+        ("message_end", 0.0015),
+        ("disconnect_start", 0.00175),
+        ("disconnect_end", 0.00225),
+        ("run_end", 0.00225),
+    ]
+    .into_iter()
+    .map(|(e, t)| (e.to_string(), t))
+    .collect();
+    assert_eq!(times, expected);
+}
+
+/// Control characters in the file's text are escaped in the run's output.
+#[test]
+fn control_characters_from_the_file_are_not_sent_to_the_terminal() {
+    let run = Test::new()
+        .program(
+            "name: \"\\e]0;pwned\\a\"\ndevices:\n  s: { kind: smart_speaker, latency: 0ms }\nprogram: [ { device: s, message: PLAY_SONG, data: \"\\e[2Jred\" } ]\n",
+        )
+        .args(["run", "--virtual-time", "program.yaml"])
+        .run();
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(
+        run.stdout.contains("with data [\\u{1b}[2Jred]."),
+        "{}",
+        run.stdout
+    );
+}

@@ -1,6 +1,7 @@
 //! What happens during a run, as the spec's run events, and the two ways of
 //! showing them: the seed's device lines for people, JSON lines for programs.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
@@ -114,7 +115,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                 message,
                 data,
                 ..
-            } => kind.handling_line(message, data.unwrap_or("")),
+            } => kind.handling_line(message, &printable(data.unwrap_or(""))),
             Event::MessageEnd { kind, .. } => kind.received_line(),
             Event::DisconnectStart { kind, .. } => kind.disconnecting_line(),
             Event::DisconnectEnd { kind, .. } => kind.disconnected_line(),
@@ -126,7 +127,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                 let title = self
                     .name
                     .as_deref()
-                    .map(|name| format!("{name}: "))
+                    .map(|name| format!("{}: ", printable(name)))
                     .unwrap_or_default();
                 let verb = match status {
                     Status::Ok => "done",
@@ -184,5 +185,23 @@ fn count(n: u64, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+/// Text from the program file, safe to print: a song title must not be able
+/// to clear the screen or retitle the terminal.
+fn printable(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
     }
 }
