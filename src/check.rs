@@ -9,6 +9,7 @@ use crate::diagnostic::{Code, Diagnostic, Span, all, shown, suggest};
 use crate::message::{DataRule, is_colour};
 use crate::parse::{MAX_NODE_DEPTH, too_deep};
 use crate::plan::{Plan, PlanDevice, Step};
+use crate::routines::{self, Calls};
 use crate::source::Source;
 
 /// Checks a lowered program. The plan is there only when nothing is wrong
@@ -37,7 +38,9 @@ struct Checker<'a> {
     routines: HashMap<&'a str, usize>,
     device_used: Vec<bool>,
     /// For each routine, the routines it runs and where.
-    calls: Vec<Vec<(usize, Span)>>,
+    calls: Calls,
+    /// Routines, callees first; known once the graph is found acyclic.
+    order: Vec<usize>,
     /// Routines the program itself runs, and where.
     root_calls: Vec<(usize, Span)>,
     diagnostics: Vec<Diagnostic>,
@@ -63,6 +66,7 @@ impl<'a> Checker<'a> {
             routines,
             device_used: vec![false; program.devices.len()],
             calls: vec![Vec::new(); program.routines.len()],
+            order: Vec::new(),
             root_calls: Vec::new(),
             diagnostics: Vec::new(),
         }
@@ -260,14 +264,21 @@ impl<'a> Checker<'a> {
 
     /// Cycles, unused routines and nesting through routines.
     fn routine_graph(&mut self) {
-        let cycles = find_cycles(&self.calls);
-        for cycle in &cycles {
-            self.diagnostics.push(self.cycle_diagnostic(cycle));
+        let components = routines::components(&self.calls);
+        let mut cyclic = false;
+        for component in &components {
+            if routines::is_cycle(&self.calls, component) {
+                cyclic = true;
+                let cycle = routines::cycle_in(&self.calls, component);
+                self.diagnostics.push(self.cycle_diagnostic(&cycle));
+            }
         }
-        if cycles.is_empty()
-            && let Some(root) = &self.program.program
-        {
-            let depths = routine_depths(&self.program.routines, &self.calls);
+        if cyclic {
+            return;
+        }
+        self.order = components.into_iter().flatten().collect();
+        if let Some(root) = &self.program.program {
+            let depths = routine_depths(&self.program.routines, &self.order, &self.routines);
             if let Some(span) = too_deep_run(root, 0, &depths, &self.routines) {
                 self.diagnostics.push(too_deep(span));
             }
@@ -290,7 +301,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let reachable = reachable(&self.calls, &self.root_calls);
+        let reachable = routines::reachable(&self.calls, &self.root_calls);
         for (routine, reached) in self.program.routines.iter().zip(&reachable) {
             if !reached {
                 self.diagnostics.push(
@@ -369,6 +380,7 @@ impl<'a> Checker<'a> {
             name: self.program.name.clone(),
             devices,
             routines,
+            routine_order: self.order.clone(),
             root,
         })
     }
@@ -398,89 +410,16 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Every cycle in the routine call graph, each once, found with an iterative
-/// depth-first search (a long chain of routines must not exhaust the stack).
-/// A cycle is a list of (routine, span of its `run` that leads to the next).
-fn find_cycles(calls: &[Vec<(usize, Span)>]) -> Vec<Vec<(usize, Span)>> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        OnPath,
-        Done,
-    }
-    let mut mark = vec![Mark::New; calls.len()];
-    let mut cycles = Vec::new();
-    for start in 0..calls.len() {
-        if mark[start] != Mark::New {
-            continue;
-        }
-        // The path: each routine with the index of the next call to follow.
-        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
-        mark[start] = Mark::OnPath;
-        while let Some(&mut (routine, ref mut next)) = path.last_mut() {
-            let Some(&(callee, _)) = calls[routine].get(*next) else {
-                mark[routine] = Mark::Done;
-                path.pop();
-                continue;
-            };
-            *next += 1;
-            match mark[callee] {
-                Mark::New => {
-                    mark[callee] = Mark::OnPath;
-                    path.push((callee, 0));
-                }
-                Mark::OnPath => {
-                    let from = path.iter().position(|(r, _)| *r == callee).unwrap_or(0);
-                    let cycle = path[from..]
-                        .iter()
-                        .map(|&(r, next)| (r, calls[r][next - 1].1))
-                        .collect();
-                    cycles.push(cycle);
-                }
-                Mark::Done => {}
-            }
-        }
-    }
-    cycles
-}
-
-fn reachable(calls: &[Vec<(usize, Span)>], root_calls: &[(usize, Span)]) -> Vec<bool> {
-    let mut reached = vec![false; calls.len()];
-    let mut stack: Vec<usize> = root_calls.iter().map(|(r, _)| *r).collect();
-    while let Some(routine) = stack.pop() {
-        if !std::mem::replace(&mut reached[routine], true) {
-            stack.extend(calls[routine].iter().map(|(r, _)| *r));
-        }
-    }
-    reached
-}
-
 /// How many levels each routine's body nests, with the routines it runs
-/// expanded; callees first, iteratively. Assumes no cycles.
-fn routine_depths(routines: &[ast::Routine], calls: &[Vec<(usize, Span)>]) -> Vec<usize> {
-    let index: HashMap<&str, usize> = routines
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.name.value.as_str(), i))
-        .collect();
-    let mut depths: Vec<Option<usize>> = vec![None; routines.len()];
-    let mut pending: Vec<usize> = (0..routines.len()).collect();
-    while let Some(&routine) = pending.last() {
-        if depths[routine].is_some() {
-            pending.pop();
-            continue;
-        }
-        let missing: Vec<usize> = calls[routine]
-            .iter()
-            .map(|(r, _)| *r)
-            .filter(|r| depths[*r].is_none())
-            .collect();
-        if missing.is_empty() {
-            depths[routine] = Some(node_depth(&routines[routine].body, &depths, &index));
-            pending.pop();
-        } else {
-            pending.extend(missing);
-        }
+/// expanded; folded in `order`, callees first.
+fn routine_depths(
+    routines: &[ast::Routine],
+    order: &[usize],
+    index: &HashMap<&str, usize>,
+) -> Vec<usize> {
+    let mut depths = vec![None; routines.len()];
+    for &routine in order {
+        depths[routine] = Some(node_depth(&routines[routine].body, &depths, index));
     }
     depths.into_iter().map(Option::unwrap_or_default).collect()
 }

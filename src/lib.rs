@@ -16,6 +16,7 @@ pub mod message;
 pub mod parse;
 pub mod plan;
 pub mod report;
+pub mod routines;
 pub mod run;
 pub mod source;
 pub mod yaml;

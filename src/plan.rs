@@ -12,6 +12,8 @@ pub struct Plan {
     pub devices: Vec<PlanDevice>,
     /// Routine bodies, indexed by `Step::Run`.
     pub routines: Vec<Step>,
+    /// Every routine after the routines it runs.
+    pub routine_order: Vec<usize>,
     pub root: Step,
 }
 
@@ -51,22 +53,10 @@ impl Plan {
     /// program runs, all devices disconnect at once.
     pub fn estimate(&self) -> Estimate {
         // Routines may run routines many times over; each is folded once,
-        // callees first (check rejects cycles, so the order exists).
+        // callees first.
         let mut routines: Vec<Option<(u64, Duration)>> = vec![None; self.routines.len()];
-        let mut pending: Vec<usize> = (0..self.routines.len()).collect();
-        while let Some(&index) = pending.last() {
-            if routines[index].is_some() {
-                pending.pop();
-                continue;
-            }
-            let mut missing = Vec::new();
-            collect_unfolded(&self.routines[index], &routines, &mut missing);
-            if missing.is_empty() {
-                routines[index] = Some(fold(&self.routines[index], &routines, &self.devices));
-                pending.pop();
-            } else {
-                pending.extend(missing);
-            }
+        for &index in &self.routine_order {
+            routines[index] = Some(fold(&self.routines[index], &routines, &self.devices));
         }
         let (messages, program) = fold(&self.root, &routines, &self.devices);
         let slowest = self
@@ -79,18 +69,6 @@ impl Plan {
             messages,
             duration: slowest.saturating_add(program).saturating_add(slowest),
         }
-    }
-}
-
-fn collect_unfolded(step: &Step, done: &[Option<(u64, Duration)>], missing: &mut Vec<usize>) {
-    match step {
-        Step::Run(index) if done[*index].is_none() => missing.push(*index),
-        Step::Sequence(steps) | Step::Parallel(steps) => {
-            for step in steps {
-                collect_unfolded(step, done, missing);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -344,3 +344,15 @@ fn durations_past_a_week_are_rejected() {
         );
     }
 }
+
+/// Thousands of interlocking cycles: one diagnostic per knot, quickly.
+#[test]
+fn interlocking_cycles_are_one_diagnostic() {
+    let mut text = String::from("devices:\n  l: { kind: hue_light }\nroutines:\n");
+    for i in 0..8_000 {
+        let _ = writeln!(text, "  r{i}: [ {{ run: r{} }}, {{ run: r0 }} ]", i + 1);
+    }
+    text.push_str("  r8000: { device: l, message: SWITCH_ON }\nprogram: { run: r0 }\n");
+    let stderr = rejected(text, "iotrun::routine_cycle");
+    assert!(stderr.ends_with("program.yaml: 1 error, 0 warnings\n"), "{stderr}");
+}
