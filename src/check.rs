@@ -32,8 +32,19 @@ pub fn check(
     (plan, checker.diagnostics)
 }
 
+/// Which declared names a "did you mean" looks among.
+#[derive(Clone, Copy)]
+enum Names {
+    Devices,
+    Routines,
+}
+
 struct Checker<'a> {
     program: &'a Program,
+    device_names: Vec<&'a str>,
+    routine_names: Vec<&'a str>,
+    /// Name comparisons spent on suggestions so far.
+    comparisons: usize,
     devices: HashMap<&'a str, usize>,
     routines: HashMap<&'a str, usize>,
     device_used: Vec<bool>,
@@ -62,6 +73,17 @@ impl<'a> Checker<'a> {
             .collect();
         Checker {
             program,
+            device_names: program
+                .devices
+                .iter()
+                .map(|d| d.name.value.as_str())
+                .collect(),
+            routine_names: program
+                .routines
+                .iter()
+                .map(|r| r.name.value.as_str())
+                .collect(),
+            comparisons: 0,
             devices,
             routines,
             device_used: vec![false; program.devices.len()],
@@ -113,12 +135,7 @@ impl<'a> Checker<'a> {
             NodeKind::Run(name) => match self.routines.get(name.value.as_str()) {
                 Some(&index) => calls.push((index, name.span)),
                 None => {
-                    let names: Vec<&str> = self.routine_names();
-                    let help = if names.is_empty() {
-                        "no routines are declared; add them under `routines:`".to_string()
-                    } else {
-                        suggest(&name.value, "the routines are", &names)
-                    };
+                    let help = self.name_help(&name.value, Names::Routines);
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::UnknownRoutine,
@@ -138,13 +155,33 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn routine_names(&self) -> Vec<&'a str> {
-        let program = self.program;
-        program
-            .routines
-            .iter()
-            .map(|r| r.name.value.as_str())
-            .collect()
+    /// "did you mean" among the declared names. Each lookup compares the
+    /// wrong name with every declared one, so a file with thousands of both
+    /// would take minutes: past a budget of comparisons the help lists
+    /// the names instead.
+    fn name_help(&mut self, wrong: &str, names: Names) -> String {
+        const BUDGET: usize = 500_000;
+        let (declared, what, empty) = match names {
+            Names::Devices => (
+                &self.device_names,
+                "the devices are",
+                "no devices are declared; add them under `devices:`",
+            ),
+            Names::Routines => (
+                &self.routine_names,
+                "the routines are",
+                "no routines are declared; add them under `routines:`",
+            ),
+        };
+        if declared.is_empty() {
+            return empty.to_string();
+        }
+        self.comparisons += declared.len();
+        if self.comparisons <= BUDGET {
+            suggest(wrong, what, declared)
+        } else {
+            format!("{what} {}", all(declared))
+        }
     }
 
     fn message(
@@ -156,17 +193,7 @@ impl<'a> Checker<'a> {
         match self.devices.get(device.value.as_str()) {
             None if !self.program.devices_declared => {}
             None => {
-                let program = self.program;
-                let names: Vec<&str> = program
-                    .devices
-                    .iter()
-                    .map(|d| d.name.value.as_str())
-                    .collect();
-                let help = if names.is_empty() {
-                    "no devices are declared; add them under `devices:`".to_string()
-                } else {
-                    suggest(&device.value, "the devices are", &names)
-                };
+                let help = self.name_help(&device.value, Names::Devices);
                 self.diagnostics.push(
                     Diagnostic::new(
                         Code::UnknownDevice,

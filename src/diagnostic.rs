@@ -217,8 +217,15 @@ pub fn shown_up_to(text: &str, max: usize) -> String {
 /// typo ("did you mean `parallel`?").
 pub fn closest<'a>(wrong: &str, choices: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wrong_lower = wrong.to_lowercase();
+    let wrong_chars = wrong_lower.chars().count();
     choices
         .into_iter()
+        // A score of 0.6 needs lengths within 40% of each other; most
+        // choices are ruled out without computing a distance.
+        .filter(|choice| {
+            let chars = choice.chars().count();
+            wrong_chars.abs_diff(chars) * 5 <= wrong_chars.max(chars) * 2
+        })
         .map(|choice| {
             let score =
                 strsim::normalized_damerau_levenshtein(&wrong_lower, &choice.to_lowercase());
@@ -249,6 +256,19 @@ pub fn list(choices: &[&str]) -> String {
 }
 
 fn join(choices: &[&str], last_word: &str) -> String {
+    /// Past this many, a list names the first few and counts the rest.
+    const LISTED: usize = 10;
+    if choices.len() > LISTED {
+        let first: Vec<String> = choices[..LISTED - 2]
+            .iter()
+            .map(|c| format!("`{}`", shown(c)))
+            .collect();
+        return format!(
+            "{}, … {last_word} {} more",
+            first.join(", "),
+            choices.len() - (LISTED - 2)
+        );
+    }
     let quoted: Vec<String> = choices.iter().map(|c| format!("`{}`", shown(c))).collect();
     match quoted.split_last() {
         None => "nothing".to_string(),

@@ -354,5 +354,38 @@ fn interlocking_cycles_are_one_diagnostic() {
     }
     text.push_str("  r8000: { device: l, message: SWITCH_ON }\nprogram: { run: r0 }\n");
     let stderr = rejected(text, "iotrun::routine_cycle");
-    assert!(stderr.ends_with("program.yaml: 1 error, 0 warnings\n"), "{stderr}");
+    assert!(
+        stderr.ends_with("program.yaml: 1 error, 0 warnings\n"),
+        "{stderr}"
+    );
+}
+
+/// Thousands of unknown names among thousands of declared ones: suggestions
+/// stop at a budget instead of taking minutes, and lists are cut short.
+#[test]
+fn many_unknown_names_among_many_devices_stay_fast() {
+    let mut text = String::from("devices:\n");
+    for i in 0..5_000 {
+        let _ = writeln!(text, "  lamp{i}: {{ kind: hue_light }}");
+    }
+    text.push_str("program:\n  parallel:\n");
+    for i in 0..5_000 {
+        let _ = writeln!(text, "    - {{ device: lamb{i}, message: SWITCH_ON }}");
+    }
+    let stderr = rejected(text, "iotrun::unknown_device");
+    assert!(
+        stderr.ends_with("program.yaml: 5000 errors, 0 warnings\n"),
+        "{}",
+        &stderr[stderr.len() - 200..]
+    );
+    assert!(
+        stderr.contains("help: did you mean `lamp0`?"),
+        "early names get a suggestion"
+    );
+    assert!(
+        stderr.contains(
+            "help: the devices are `lamp0`, `lamp1`, `lamp2`, `lamp3`, `lamp4`, `lamp5`, `lamp6`, `lamp7`, …\n        and 4992 more"
+        ),
+        "late names get a short list"
+    );
 }
