@@ -7,7 +7,7 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{CheckArgs, Cli, Command, RunArgs};
-use crate::report::{Exit, Format, Reporter};
+use crate::report::{self, Exit, Format, Reporter};
 use crate::run::{HumanOutput, JsonOutput, Observer, Status};
 use crate::source::{Source, expand_paths};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
@@ -31,64 +31,38 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 fn check(args: &CheckArgs) -> Exit {
-    let reporter = match args.format {
+    // Diagnostics are what `check --format json` is for: they go to stdout
+    // then, and to stderr beside the summaries otherwise.
+    let mut reporter = match args.format {
         Format::Human => Reporter::stderr(Format::Human),
         Format::Json => Reporter::stdout(Format::Json),
     };
-    let mut diagnostics_out: Box<dyn Write> = match args.format {
-        Format::Human => Box::new(std::io::stderr()),
-        Format::Json => Box::new(std::io::stdout()),
-    };
     let mut exit = Exit::Success;
-    for path in &args.paths {
-        if path.is_dir() && expand_paths(std::slice::from_ref(path)).is_empty() {
-            let diagnostic = Diagnostic::new(
-                Code::Io,
-                format!("`{}` holds no `*.yaml` or `*.yml` files", path.display()),
-            );
-            reporter.write(
-                &mut diagnostics_out,
-                &[diagnostic],
-                &path.display().to_string(),
-                None,
-            );
-            exit = exit.max(Exit::Usage);
-        }
-    }
     for path in expand_paths(&args.paths) {
-        exit = exit.max(check_file(
-            &path,
-            &reporter,
-            &mut diagnostics_out,
-            args.format,
-        ));
+        exit = exit.max(match path {
+            Ok(path) => check_file(&path, &mut reporter, args.format),
+            Err((name, diagnostic)) => {
+                reporter.write(std::slice::from_ref(&diagnostic), &name, None);
+                Exit::Usage
+            }
+        });
     }
     exit
 }
 
-fn check_file(path: &Path, reporter: &Reporter, out: &mut dyn Write, format: Format) -> Exit {
+fn check_file(path: &Path, reporter: &mut Reporter, format: Format) -> Exit {
     let name = path.display().to_string();
     let source = match Source::read(path) {
         Ok(source) => source,
         Err(diagnostic) => {
-            reporter.write(out, std::slice::from_ref(&diagnostic), &name, None);
+            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
             return Exit::Usage;
         }
     };
     let loaded = load(&source);
-    reporter.write(out, &loaded.diagnostics, &name, Some(&source));
+    reporter.write(&loaded.diagnostics, &name, Some(&source));
     if let (Some(plan), Format::Human) = (&loaded.plan, format) {
-        let estimate = plan.estimate();
-        let mut stdout = std::io::stdout();
-        let _ = writeln!(
-            stdout,
-            "{name}: {} device{}, {} message{}, {} s",
-            plan.devices.len(),
-            if plan.devices.len() == 1 { "" } else { "s" },
-            estimate.messages,
-            if estimate.messages == 1 { "" } else { "s" },
-            estimate.duration.as_secs_f64(),
-        );
+        let _ = writeln!(std::io::stdout(), "{}", report::summary(&name, plan));
     }
     Exit::for_diagnostics(&loaded.diagnostics)
 }
@@ -105,17 +79,16 @@ fn run(args: &RunArgs) -> Exit {
     };
     let name = path.display().to_string();
     // Diagnostics go to stderr: stdout is the run's own output.
-    let reporter = Reporter::stderr(args.format);
-    let mut stderr = std::io::stderr();
+    let mut reporter = Reporter::stderr(args.format);
     let source = match Source::read(path) {
         Ok(source) => source,
         Err(diagnostic) => {
-            reporter.write(&mut stderr, std::slice::from_ref(&diagnostic), &name, None);
+            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
             return Exit::Usage;
         }
     };
     let loaded = load(&source);
-    reporter.write(&mut stderr, &loaded.diagnostics, &name, Some(&source));
+    reporter.write(&loaded.diagnostics, &name, Some(&source));
     let Some(plan) = loaded.plan else {
         return Exit::for_diagnostics(&loaded.diagnostics);
     };
@@ -129,7 +102,7 @@ fn run(args: &RunArgs) -> Exit {
         Ok(runtime) => runtime,
         Err(err) => {
             let diagnostic = Diagnostic::new(Code::Io, format!("cannot start the runtime: {err}"));
-            reporter.write(&mut stderr, &[diagnostic], &name, None);
+            reporter.write(&[diagnostic], &name, None);
             return Exit::Usage;
         }
     };

@@ -116,18 +116,6 @@ impl<'a> Checker<'a> {
                 data,
             } => self.message(device, message, data),
             NodeKind::Sequence(children) | NodeKind::Parallel(children) => {
-                if children.is_empty() {
-                    let form = if matches!(node.kind, NodeKind::Sequence(_)) {
-                        "sequence"
-                    } else {
-                        "parallel"
-                    };
-                    self.diagnostics.push(
-                        Diagnostic::new(Code::EmptyBlock, format!("this `{form}` is empty"))
-                            .at(node.span, "does nothing")
-                            .with_help("add nodes to it, or remove it"),
-                    );
-                }
                 for child in children {
                     self.walk(child, calls);
                 }

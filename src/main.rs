@@ -13,7 +13,11 @@ fn main() {
     {
         // A panic has printed its message already; 101 is Rust's own status for it.
         Ok(thread) => thread.join().unwrap_or(101),
-        Err(_) => iotrun::app::main(std::env::args_os()),
+        // Without the stack a deep file could overflow it; say so and stop.
+        Err(err) => {
+            eprintln!("iotrun: cannot start: {err}");
+            2
+        }
     };
     std::process::exit(code);
 }

@@ -290,14 +290,14 @@ impl Lowerer<'_> {
         if depth > MAX_NODE_DEPTH {
             if !self.reported_too_deep {
                 self.reported_too_deep = true;
-                self.report(too_deep(value.span));
+                self.report(too_deep(first_key_span(value)));
             }
             return invalid(value.span);
         }
         match &value.value {
             Value::Seq(items) => Node {
                 span: value.span,
-                kind: NodeKind::Sequence(self.children(items, depth)),
+                kind: NodeKind::Sequence(self.list(items, value.span, "list", depth)),
             },
             Value::Map(map) => self.node_mapping(value, map, depth),
             _ => {
@@ -305,6 +305,19 @@ impl Lowerer<'_> {
                 invalid(value.span)
             }
         }
+    }
+
+    /// The nodes of a `sequence`, a `parallel` or a list, with a warning
+    /// when there are none.
+    fn list(&mut self, items: &[Yaml], span: Span, what: &str, depth: usize) -> Vec<Node> {
+        if items.is_empty() {
+            self.report(
+                Diagnostic::new(Code::EmptyBlock, format!("this {what} is empty"))
+                    .at(span, "does nothing")
+                    .with_help("add nodes to it, or remove it"),
+            );
+        }
+        self.children(items, depth)
     }
 
     fn children(&mut self, items: &[Yaml], depth: usize) -> Vec<Node> {
@@ -318,15 +331,16 @@ impl Lowerer<'_> {
         let span = first_key_span(value);
         let entries = self.keys(map, NODE_KEYS, "a node", "a node's keys are");
         // Which forms do the keys belong to? Exactly one is a node.
-        let mut forms: Vec<(&str, Span)> = Vec::new();
-        for (key, _) in &entries.entries {
+        // Each form with its first key and that key's value.
+        let mut forms: Vec<(&str, Span, &Yaml)> = Vec::new();
+        for (key, value) in &entries.entries {
             let form = if MESSAGE_KEYS.contains(&key.value) {
                 "message"
             } else {
                 key.value
             };
-            if !forms.iter().any(|(f, _)| *f == form) {
-                forms.push((form, key.span));
+            if !forms.iter().any(|(f, _, _)| *f == form) {
+                forms.push((form, key.span, value));
             }
         }
         match forms.as_slice() {
@@ -352,42 +366,35 @@ impl Lowerer<'_> {
                     kind: NodeKind::Misspelled(nested),
                 }
             }
-            [(form, _)] => {
+            [(form, _, body)] => {
                 let kind = match *form {
                     "message" => self.message(&entries, span),
-                    "sequence" | "parallel" => {
-                        let (_, body) = entries.get(form).expect("form key present");
-                        self.block(form, body, depth)
-                    }
-                    "delay" => {
-                        let (_, body) = entries.get("delay").expect("form key present");
-                        self.duration(body)
-                            .map_or(NodeKind::Invalid, NodeKind::Delay)
-                    }
-                    _ => {
-                        let (_, body) = entries.get("run").expect("form key present");
-                        self.text(body, "a routine name")
-                            .map_or(NodeKind::Invalid, |name| {
-                                NodeKind::Run(Spanned::new(name, body.span))
-                            })
-                    }
+                    "sequence" | "parallel" => self.block(form, body, depth),
+                    "delay" => self
+                        .duration(body)
+                        .map_or(NodeKind::Invalid, NodeKind::Delay),
+                    _ => self
+                        .text(body, "a routine name")
+                        .map_or(NodeKind::Invalid, |name| {
+                            NodeKind::Run(Spanned::new(name, body.span))
+                        }),
                 };
                 Node { span, kind }
             }
-            [(first, first_span), rest @ ..] => {
+            [(first, first_span, _), rest @ ..] => {
                 let mut diagnostic = Diagnostic::new(
                     Code::InvalidNode,
                     format!(
                         "a node is one thing, but this one is {}",
                         rest.iter()
-                            .fold(describe_form(first), |all, (form, _)| format!(
+                            .fold(describe_form(first), |all, (form, _, _)| format!(
                                 "{all} and {}",
                                 describe_form(form)
                             ))
                     ),
                 )
                 .at(*first_span, describe_form(first));
-                for (form, form_span) in rest {
+                for (form, form_span, _) in rest {
                     diagnostic = diagnostic.also(*form_span, describe_form(form));
                 }
                 self.report(diagnostic.with_help(
@@ -406,7 +413,7 @@ impl Lowerer<'_> {
             );
             return NodeKind::Invalid;
         };
-        let children = self.children(items, depth);
+        let children = self.list(items, body.span, &format!("`{form}`"), depth);
         if form == "sequence" {
             NodeKind::Sequence(children)
         } else {

@@ -9,6 +9,7 @@ use miette::{
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
+use crate::plan::Plan;
 use crate::source::Source;
 
 /// Exit statuses of the command line, as the spec fixes them.
@@ -59,11 +60,12 @@ pub enum Format {
 pub struct Reporter {
     format: Format,
     handler: GraphicalReportHandler,
+    out: Box<dyn Write>,
 }
 
 impl Reporter {
-    /// `terminal` says whether the output goes to a terminal.
-    pub fn new(format: Format, terminal: bool) -> Self {
+    /// `terminal` says whether `out` is a terminal.
+    pub fn new(format: Format, out: Box<dyn Write>, terminal: bool) -> Self {
         let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let theme = if colour {
             GraphicalTheme::unicode()
@@ -80,17 +82,26 @@ impl Reporter {
             handler: GraphicalReportHandler::new_themed(theme)
                 .with_links(false)
                 .with_width(width),
+            out,
         }
     }
 
     /// A reporter for standard error.
     pub fn stderr(format: Format) -> Self {
-        Reporter::new(format, std::io::stderr().is_terminal())
+        Reporter::new(
+            format,
+            Box::new(std::io::stderr()),
+            std::io::stderr().is_terminal(),
+        )
     }
 
     /// A reporter for standard output.
     pub fn stdout(format: Format) -> Self {
-        Reporter::new(format, std::io::stdout().is_terminal())
+        Reporter::new(
+            format,
+            Box::new(std::io::stdout()),
+            std::io::stdout().is_terminal(),
+        )
     }
 
     /// Renders one diagnostic about `file`; `source` is its text, when it
@@ -123,13 +134,7 @@ impl Reporter {
     }
 
     /// Writes a file's diagnostics, in the order they appear in the file.
-    pub fn write(
-        &self,
-        out: &mut dyn Write,
-        diagnostics: &[Diagnostic],
-        file: &str,
-        source: Option<&Source>,
-    ) {
+    pub fn write(&mut self, diagnostics: &[Diagnostic], file: &str, source: Option<&Source>) {
         let mut text = String::new();
         for diagnostic in diagnostics {
             text.push_str(&self.render(diagnostic, file, source));
@@ -137,20 +142,37 @@ impl Reporter {
         if self.format == Format::Human && !diagnostics.is_empty() {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = diagnostics.len() - errors;
-            let count = |n: usize, what: &str| match n {
-                1 => format!("1 {what}"),
-                n => format!("{n} {what}s"),
-            };
             text.push_str(&format!(
                 "{file}: {}, {}\n",
-                count(errors, "error"),
-                count(warnings, "warning")
+                count(errors as u64, "error"),
+                count(warnings as u64, "warning")
             ));
         }
         // Diagnostics that cannot be written (closed pipe) are lost, but the
         // exit status still says what happened.
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+    }
+}
+
+/// What `iotrun check` says of a valid file: "wake_up.yaml: 3 devices,
+/// 7 messages, 2.5 s".
+pub fn summary(file: &str, plan: &Plan) -> String {
+    let estimate = plan.estimate();
+    format!(
+        "{file}: {}, {}, {} s",
+        count(plan.devices.len() as u64, "device"),
+        count(estimate.messages, "message"),
+        estimate.duration.as_secs_f64(),
+    )
+}
+
+/// "1 device", "2 devices".
+pub fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 

@@ -128,31 +128,45 @@ fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
-/// Expands the paths given to `iotrun check`: a folder stands for every
-/// `*.yaml` / `*.yml` file in it (not recursive), in name order.
-pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+/// Expands the paths given to `iotrun check`, in order: a folder stands for
+/// every `*.yaml` / `*.yml` file in it (not recursive), in name order. A
+/// folder that cannot be listed, or holds no program, is an `iotrun::io`
+/// error in its place.
+pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, (String, Diagnostic)>> {
     let mut files = Vec::new();
     for path in paths {
         if !path.is_dir() {
-            files.push(path.clone());
+            files.push(Ok(path.clone()));
             continue;
         }
-        let mut found: Vec<PathBuf> = match std::fs::read_dir(path) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .filter(|p| {
-                    p.is_file()
-                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-                })
-                .collect(),
-            // Unreadable folder: hand it on so reading it reports the error.
-            Err(_) => vec![path.clone()],
+        let name = path.display().to_string();
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(err) => {
+                let message = format!("cannot read `{name}`: {}", io_reason(&err));
+                files.push(Err((name, Diagnostic::new(Code::Io, message))));
+                continue;
+            }
         };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|p| p.is_file() && is_program_name(p))
+            .collect();
+        if found.is_empty() {
+            let message = format!("`{name}` holds no `*.yaml` or `*.yml` files");
+            files.push(Err((name, Diagnostic::new(Code::Io, message))));
+        }
         found.sort();
-        files.extend(found);
+        files.extend(found.into_iter().map(Ok));
     }
     files
+}
+
+fn is_program_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 #[cfg(test)]

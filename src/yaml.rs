@@ -123,15 +123,13 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         .map(|span| Span::new(span.offset.min(source.text.len()), span.len))
         .unwrap_or_default();
     match cause {
+        // Block nesting trips serde-saphyr's depth budget, flow nesting
+        // (`[[[...]]]`) the parser's own recursion limit.
         serde_saphyr::Error::Budget {
             breach: BudgetBreach::Depth { .. },
             ..
-        } => Diagnostic::new(
-            Code::TooDeep,
-            format!("the file nests deeper than {MAX_YAML_DEPTH} levels"),
-        )
-        .at(span, "too deep here")
-        .with_help("flatten the program, or move parts of it into routines"),
+        } => too_deep(span),
+        other if other.to_string().contains("recursion limit exceeded") => too_deep(span),
         serde_saphyr::Error::Budget {
             breach: BudgetBreach::Documents { .. },
             ..
@@ -163,12 +161,6 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         )
         .at(span, "limit reached here")
         .with_help("iotrun bounds alias expansion so that no file can exhaust the machine; use routines to reuse parts of a program"),
-        other if other.to_string().contains("recursion limit exceeded") => Diagnostic::new(
-            Code::TooDeep,
-            format!("the file nests deeper than {MAX_YAML_DEPTH} levels"),
-        )
-        .at(span, "too deep here")
-        .with_help("flatten the program, or move parts of it into routines"),
         other => {
             let diagnostic =
                 Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here");
@@ -181,6 +173,15 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
             }
         }
     }
+}
+
+fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::TooDeep,
+        format!("the file nests deeper than {MAX_YAML_DEPTH} levels"),
+    )
+    .at(span, "too deep here")
+    .with_help("flatten the program, or move parts of it into routines")
 }
 
 /// serde-saphyr's messages may carry a location suffix or a snippet; the label
@@ -288,12 +289,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// Whether `text` has a value such as `data: #FF8800`: YAML reads it as a
+/// Whether `text` has `data: #FF8800`, unquoted: YAML reads the colour as a
 /// comment, which may swallow a closing `}` or `]`.
 fn has_unquoted_colour(text: &str) -> bool {
-    text.match_indices(':').any(|(at, _)| {
-        let rest = text[at + 1..].trim_start_matches([' ', '\t']);
-        rest.len() < text.len() - at - 1
+    const KEY: &str = "data:";
+    text.match_indices(KEY).any(|(at, _)| {
+        let after = &text[at + KEY.len()..];
+        let rest = after.trim_start_matches([' ', '\t']);
+        rest.len() < after.len()
             && rest
                 .strip_prefix('#')
                 .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)

@@ -307,3 +307,17 @@ fn the_readme_diagnostic_is_real() {
         .status(1)
         .run();
 }
+
+/// Paths are checked in the order given; `.YAML` counts as a program.
+#[test]
+fn paths_are_checked_in_order() {
+    let run = Test::new()
+        .file("a.yaml", VALID)
+        .file("empty/notes.txt", "nothing")
+        .file("upper/B.YAML", VALID)
+        .args(["check", "a.yaml", "empty", "upper"])
+        .stdout("a.yaml: 1 device, 1 message, 0.3 s\nupper/B.YAML: 1 device, 1 message, 0.3 s\n")
+        .status(2)
+        .run();
+    assert!(run.stderr.contains("`empty` holds no"), "{}", run.stderr);
+}

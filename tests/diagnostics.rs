@@ -849,7 +849,7 @@ program.yaml: 1 device, 1 message, 1.5 s
         .run();
 }
 
-/// An empty list (a `sequence`) is a warning.
+/// An empty list, `parallel` or `sequence` is a warning on the empty value.
 #[test]
 fn empty_block() {
     Test::new()
@@ -860,6 +860,7 @@ devices:
 program:
   - { device: lamp, message: SWITCH_ON }
   - []
+  - parallel: []
 ",
         )
         .args(["check", "program.yaml"])
@@ -867,16 +868,28 @@ program:
             "\
 iotrun::empty_block
 
-  ⚠ this `sequence` is empty
+  ⚠ this list is empty
    ╭─[program.yaml:5:5]
  4 │   - { device: lamp, message: SWITCH_ON }
  5 │   - []
    ·     ┬
    ·     ╰── does nothing
+ 6 │   - parallel: []
    ╰────
   help: add nodes to it, or remove it
 
-program.yaml: 0 errors, 1 warning
+iotrun::empty_block
+
+  ⚠ this `parallel` is empty
+   ╭─[program.yaml:6:15]
+ 5 │   - []
+ 6 │   - parallel: []
+   ·               ┬
+   ·               ╰── does nothing
+   ╰────
+  help: add nodes to it, or remove it
+
+program.yaml: 0 errors, 2 warnings
 ",
         )
         .stdout(

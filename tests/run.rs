@@ -43,10 +43,10 @@ fn wake_up_events_follow_the_critical_path() {
         .stderr("")
         .run();
     let events = run.json_lines();
-    let got: Vec<(f64, &str, &str)> = timeline(&events)
+    let timeline = timeline(&events);
+    let got: Vec<(f64, &str, &str)> = timeline
         .iter()
         .map(|(t, e, d)| (*t, e.as_str(), d.as_str()))
-        .map(|(t, e, d)| (t, leak(e), leak(d)))
         .collect();
     let expected = vec![
         (0.0, "connect_start", "hue_light"),
@@ -82,10 +82,6 @@ fn wake_up_events_follow_the_critical_path() {
     assert_eq!(end["status"], "ok");
     assert_eq!(end["duration"], 2.5);
     assert_eq!(end["messages"], 7);
-}
-
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
 }
 
 #[test]

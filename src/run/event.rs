@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::device::Kind;
 use crate::message::MessageType;
+use crate::report::count;
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -177,14 +178,6 @@ impl<W: Write> Observer for JsonOutput<W> {
             let _ = self.out.write_all(b"\n");
             let _ = self.out.flush();
         }
-    }
-}
-
-fn count(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
     }
 }
 
