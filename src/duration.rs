@@ -122,12 +122,12 @@ fn likely_meant(text: &str) -> Option<String> {
         "h" | "hr" | "hrs" | "hour" | "hours" => {
             let hours: f64 = number.parse().ok()?;
             let meant = format!("{}m", hours * 60.0);
-            return parse_exact(&meant).map(|_| meant);
+            return parse_exact(&meant).filter(|d| *d <= MAX).map(|_| meant);
         }
         _ => return None,
     };
     let meant = format!("{number}{unit}");
-    parse_exact(&meant).map(|_| meant)
+    parse_exact(&meant).filter(|d| *d <= MAX).map(|_| meant)
 }
 
 #[cfg(test)]
@@ -153,6 +153,7 @@ mod tests {
         assert!(help("1,000ms").starts_with("did you mean `1000ms`?"));
         assert_eq!(parse("10080m"), Ok(MAX));
         assert_eq!(help("10081m"), "the longest duration is `10080m` (7 days)");
+        assert_eq!(help("169h"), FORM);
         assert!(help("2min").starts_with("did you mean `2m`?"));
         assert!(help("1h").starts_with("did you mean `60m`?"));
         assert_eq!(help("500"), "add a unit: `500ms` or `500s`");

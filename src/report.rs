@@ -253,9 +253,10 @@ impl SourceCode for Source {
             return Err(MietteError::OutOfBounds);
         }
         let line = self.line_of(span.offset()) as usize - 1;
-        let around = line.saturating_sub(context_lines_before)..=line + context_lines_after;
+        let last = self.line_of(end) as usize - 1;
+        let around = line.saturating_sub(context_lines_before)..=last + context_lines_after;
         if around.into_iter().any(|l| self.line_len(l) > LONG_LINE) {
-            if self.line_of(end) as usize - 1 != line {
+            if last != line {
                 // miette asks whether labels on several lines fit one
                 // snippet; near a long line they do not, each gets its own.
                 return Err(MietteError::OutOfBounds);

@@ -32,14 +32,17 @@ impl Source {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        let display = text.bytes().any(is_control).then(|| {
-            text.chars()
-                .map(|c| match c {
-                    '\t' | '\n' | '\r' => c,
-                    c if c.is_ascii_control() => '?',
-                    c => c,
-                })
-                .collect()
+        let display = text.chars().any(is_control).then(|| {
+            let mut shown = String::with_capacity(text.len());
+            for c in text.chars() {
+                if is_control(c) {
+                    // As many `?` as the character has bytes: offsets stay.
+                    shown.extend(std::iter::repeat_n('?', c.len_utf8()));
+                } else {
+                    shown.push(c);
+                }
+            }
+            shown
         });
         Source {
             name: name.into(),
@@ -116,8 +119,9 @@ impl Source {
     }
 }
 
-fn is_control(byte: u8) -> bool {
-    byte.is_ascii_control() && !matches!(byte, b'\t' | b'\n' | b'\r')
+/// Control characters (C0, DEL and C1) other than line breaks and tabs.
+fn is_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 fn io_reason(err: &std::io::Error) -> String {
@@ -175,8 +179,8 @@ mod tests {
 
     #[test]
     fn control_characters_are_not_shown() {
-        let source = Source::new("x", "\u{7f}E\u{1b}[31m\tb\n");
-        assert_eq!(source.display_text(), "?E?[31m\tb\n");
-        assert_eq!(source.text, "\u{7f}E\u{1b}[31m\tb\n");
+        let source = Source::new("x", "\u{7f}E\u{1b}[31m\tb\u{9b}2J\n");
+        assert_eq!(source.display_text(), "?E?[31m\tb??2J\n");
+        assert_eq!(source.text, "\u{7f}E\u{1b}[31m\tb\u{9b}2J\n");
     }
 }

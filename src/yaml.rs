@@ -294,6 +294,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
 fn has_unquoted_colour(text: &str) -> bool {
     const KEY: &str = "data:";
     text.match_indices(KEY).any(|(at, _)| {
+        // A key of its own (not `metadata:`), outside a comment.
+        let line = &text[text[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+        let own_key = line
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
+        if !own_key || line.contains('#') {
+            return false;
+        }
         let after = &text[at + KEY.len()..];
         let rest = after.trim_start_matches([' ', '\t']);
         rest.len() < after.len()

@@ -389,3 +389,19 @@ fn many_unknown_names_among_many_devices_stay_fast() {
         "late names get a short list"
     );
 }
+
+/// Labels on short lines next to a very long one: the long line is not
+/// printed as context.
+#[test]
+fn a_long_line_is_not_printed_as_context() {
+    let text = format!(
+        "devices:\n  light: {{ kind: hue_light }}\n  light: {{ kind: hue_light }}\nprogram: [{}{{ device: light, message: SWITCH_ON }}]\n",
+        " ".repeat(100_000)
+    );
+    let stderr = rejected(text, "iotrun::duplicate_key");
+    assert!(
+        stderr.len() < 3_000,
+        "{} bytes of diagnostics",
+        stderr.len()
+    );
+}
