@@ -92,8 +92,6 @@ fn run(args: &RunArgs) -> Exit {
     let Some(plan) = loaded.plan else {
         return Exit::for_diagnostics(&loaded.diagnostics);
     };
-    drop(source);
-
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(args.virtual_time)
@@ -130,6 +128,17 @@ fn run(args: &RunArgs) -> Exit {
     )));
     match outcome.status {
         Status::Ok => Exit::Success,
+        Status::Failed => {
+            if let Some(failure) = &outcome.failure {
+                let diagnostic = Diagnostic::new(Code::RunFailed, failure.what.clone())
+                    .at(failure.span, "failed here")
+                    .with_help(
+                        "give it `retry: { attempts: N, backoff: D }` or a longer `timeout`, or `continue_on_error: true` to carry on without it",
+                    );
+                reporter.write(&[diagnostic], &name, Some(&source));
+            }
+            Exit::Invalid
+        }
         Status::Interrupted => Exit::Interrupted,
     }
 }

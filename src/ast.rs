@@ -37,6 +37,10 @@ pub struct Device {
     /// `None` when the kind was missing or unknown; that is reported already.
     pub kind: Option<Spanned<Kind>>,
     pub latency: Duration,
+    /// Extra latency, uniform in [0, jitter], per operation.
+    pub jitter: Duration,
+    /// Probability that one message attempt fails.
+    pub failure_rate: f64,
 }
 
 #[derive(Debug)]
@@ -50,6 +54,25 @@ pub struct Node {
     /// Where the node starts: its first key, or the list for the `[...]` form.
     pub span: Span,
     pub kind: NodeKind,
+    pub options: Options,
+}
+
+/// What every node may carry besides its form.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// On a message, bounds each attempt; elsewhere the whole node.
+    pub timeout: Option<Spanned<Duration>>,
+    /// Messages only.
+    pub retry: Option<Retry>,
+    pub continue_on_error: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    /// Attempts in all, at least 1.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled before each next one.
+    pub backoff: Duration,
 }
 
 #[derive(Debug)]

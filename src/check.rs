@@ -3,12 +3,13 @@
 //! nesting through routines, and what is declared but never used.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use crate::ast::{self, Node, NodeKind, Program, Spanned};
 use crate::diagnostic::{Code, Diagnostic, Span, all, shown, suggest};
 use crate::message::{DataRule, is_colour};
 use crate::parse::{MAX_NODE_DEPTH, too_deep};
-use crate::plan::{Plan, PlanDevice, Step};
+use crate::plan::{Plan, PlanDevice, Retry, Step, StepKind};
 use crate::routines::{self, Calls};
 use crate::source::Source;
 
@@ -114,7 +115,14 @@ impl<'a> Checker<'a> {
                 device,
                 message,
                 data,
-            } => self.message(device, message, data),
+            } => {
+                self.message(device, message, data);
+                if let (Some(timeout), Some(&index)) =
+                    (&node.options.timeout, self.devices.get(device.value.as_str()))
+                {
+                    self.short_timeout(timeout, index);
+                }
+            }
             NodeKind::Sequence(children) | NodeKind::Parallel(children) => {
                 for child in children {
                     self.walk(child, calls);
@@ -170,6 +178,29 @@ impl<'a> Checker<'a> {
         } else {
             format!("{what} {}", all(declared))
         }
+    }
+
+    /// A message's timeout below its device's latency fails every attempt.
+    fn short_timeout(&mut self, timeout: &Spanned<Duration>, device: usize) {
+        let declared = &self.program.devices[device];
+        if timeout.value >= declared.latency {
+            return;
+        }
+        let display = crate::duration::display;
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::ShortTimeout,
+                format!(
+                    "this timeout ({}) is shorter than `{}`'s latency ({})",
+                    display(timeout.value),
+                    shown(&declared.name.value),
+                    display(declared.latency)
+                ),
+            )
+            .at(timeout.span, "every attempt will time out")
+            .also(declared.name.span, "device declared here")
+            .with_help("make the timeout longer than the device's latency (and jitter)"),
+        );
     }
 
     fn message(
@@ -381,6 +412,8 @@ impl<'a> Checker<'a> {
                     name: d.name.value.clone(),
                     kind: d.kind.as_ref()?.value,
                     latency: d.latency,
+                    jitter: d.jitter,
+                    failure_rate: d.failure_rate,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -401,22 +434,32 @@ impl<'a> Checker<'a> {
     }
 
     fn step(&self, node: &Node, source: &Source) -> Option<Step> {
-        Some(match &node.kind {
+        let kind = match &node.kind {
             NodeKind::Message {
                 device,
                 message,
                 data,
-            } => Step::Message {
+            } => StepKind::Message {
                 device: *self.devices.get(device.value.as_str())?,
                 message: message.value,
                 data: data.text().map(|d| d.value.clone()),
-                line: source.line_of(node.span.offset),
+                retry: node.options.retry.unwrap_or(Retry {
+                    attempts: 1,
+                    backoff: Duration::ZERO,
+                }),
             },
-            NodeKind::Sequence(children) => Step::Sequence(self.steps(children, source)?),
-            NodeKind::Parallel(children) => Step::Parallel(self.steps(children, source)?),
-            NodeKind::Delay(duration) => Step::Delay(*duration),
-            NodeKind::Run(name) => Step::Run(*self.routines.get(name.value.as_str())?),
+            NodeKind::Sequence(children) => StepKind::Sequence(self.steps(children, source)?),
+            NodeKind::Parallel(children) => StepKind::Parallel(self.steps(children, source)?),
+            NodeKind::Delay(duration) => StepKind::Delay(*duration),
+            NodeKind::Run(name) => StepKind::Run(*self.routines.get(name.value.as_str())?),
             NodeKind::Invalid | NodeKind::Misspelled(_) => return None,
+        };
+        Some(Step {
+            kind,
+            span: node.span,
+            line: source.line_of(node.span.offset),
+            timeout: node.options.timeout.as_ref().map(|t| t.value),
+            continue_on_error: node.options.continue_on_error,
         })
     }
 

@@ -46,6 +46,9 @@ pub enum Code {
     UnknownRoutine,
     RoutineCycle,
     TooDeep,
+    InvalidValue,
+    ShortTimeout,
+    RunFailed,
     UnusedData,
     UnusedDevice,
     UnusedRoutine,
@@ -73,6 +76,9 @@ impl Code {
             Code::UnknownRoutine => "iotrun::unknown_routine",
             Code::RoutineCycle => "iotrun::routine_cycle",
             Code::TooDeep => "iotrun::too_deep",
+            Code::InvalidValue => "iotrun::invalid_value",
+            Code::ShortTimeout => "iotrun::short_timeout",
+            Code::RunFailed => "iotrun::run_failed",
             Code::UnusedData => "iotrun::unused_data",
             Code::UnusedDevice => "iotrun::unused_device",
             Code::UnusedRoutine => "iotrun::unused_routine",
@@ -83,7 +89,11 @@ impl Code {
     pub fn is_warning(self) -> bool {
         matches!(
             self,
-            Code::UnusedData | Code::UnusedDevice | Code::UnusedRoutine | Code::EmptyBlock
+            Code::UnusedData
+                | Code::UnusedDevice
+                | Code::UnusedRoutine
+                | Code::EmptyBlock
+                | Code::ShortTimeout
         )
     }
 }

@@ -130,6 +130,21 @@ fn likely_meant(text: &str) -> Option<String> {
     parse_exact(&meant).filter(|d| *d <= MAX).map(|_| meant)
 }
 
+/// A duration the way the format spells it: `250ms`, `1.5s`, `2m`.
+pub fn display(duration: Duration) -> String {
+    let millis = duration.as_secs_f64() * 1000.0;
+    if duration >= Duration::from_secs(60)
+        && duration.as_secs().is_multiple_of(60)
+        && duration.subsec_nanos() == 0
+    {
+        format!("{}m", duration.as_secs() / 60)
+    } else if duration >= Duration::from_secs(1) {
+        format!("{}s", duration.as_secs_f64())
+    } else {
+        format!("{millis}ms")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +157,9 @@ mod tests {
         assert_eq!(parse("0.1s"), Ok(Duration::from_millis(100)));
         assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse("0.5ms"), Ok(Duration::from_micros(500)));
+        for text in ["250ms", "1.5s", "2m", "0.5ms", "90s"] {
+            assert_eq!(display(parse(text).unwrap_or_default()), text);
+        }
     }
 
     #[test]

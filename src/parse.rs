@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::ast::{Data, Device, Node, NodeKind, Program, Routine, Spanned};
+use crate::ast::{Data, Device, Node, NodeKind, Options, Program, Retry, Routine, Spanned};
 use crate::device::Kind;
 use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
 use crate::duration;
@@ -22,22 +22,25 @@ pub const MAX_NODE_DEPTH: usize = 200;
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(500);
 
 const PROGRAM_KEYS: &[&str] = &["name", "description", "devices", "routines", "program"];
-const DEVICE_KEYS: &[&str] = &["kind", "latency"];
+const DEVICE_KEYS: &[&str] = &["kind", "latency", "jitter", "failure_rate"];
 const MESSAGE_KEYS: &[&str] = &["device", "message", "data"];
 const NODE_KEYS: &[&str] = &[
-    "device", "message", "data", "sequence", "parallel", "delay", "run",
-];
-/// Keys the format reserves for features still to come (timeouts and
-/// retries, faults, MQTT, custom kinds).
-const LATER_KEYS: &[&str] = &[
+    "device",
+    "message",
+    "data",
+    "sequence",
+    "parallel",
+    "delay",
+    "run",
     "timeout",
     "retry",
     "continue_on_error",
-    "jitter",
-    "failure_rate",
-    "mqtt",
-    "kinds",
 ];
+/// Keys any node may carry beside its form.
+const OPTION_KEYS: &[&str] = &["timeout", "retry", "continue_on_error"];
+const RETRY_KEYS: &[&str] = &["attempts", "backoff"];
+/// Keys the format reserves for features still to come (MQTT, custom kinds).
+const LATER_KEYS: &[&str] = &["mqtt", "kinds"];
 const NODE_FORMS: &str = "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}` or a list";
 
 /// Lowers a parsed YAML tree to the AST, with every structural diagnostic.
@@ -113,7 +116,7 @@ impl Lowerer<'_> {
             program.routines = self.routines(value);
         }
         match entries.get("program") {
-            Some((_, value)) => program.program = Some(self.node(value, 1)),
+            Some((key, value)) => program.program = Some(self.top_node(key, value)),
             None => self.report(
                 Diagnostic::new(Code::MissingKey, "the program has no `program`")
                     .at(first_key_span(tree), "`program` belongs in this mapping")
@@ -208,6 +211,8 @@ impl Lowerer<'_> {
             name: Spanned::new(name.value.to_string(), name.span),
             kind: None,
             latency: DEFAULT_LATENCY,
+            jitter: Duration::ZERO,
+            failure_rate: 0.0,
         };
         let Value::Map(map) = &definition.value else {
             self.report(
@@ -232,6 +237,32 @@ impl Lowerer<'_> {
             && let Some(latency) = self.duration(value)
         {
             device.latency = latency;
+        }
+        if let Some((_, value)) = entries.get("jitter")
+            && let Some(jitter) = self.duration(value)
+        {
+            device.jitter = jitter;
+        }
+        if let Some((_, value)) = entries.get("failure_rate")
+            && let Some(rate) = self.number::<f64>(value, "a probability")
+        {
+            if (0.0..=1.0).contains(&rate) {
+                device.failure_rate = rate;
+            } else {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "a failure rate is a probability, but `{}` is not in [0, 1]",
+                            self.spelled(value)
+                        ),
+                    )
+                    .at(value.span, "out of range")
+                    .with_help(
+                        "write a number from 0 (never fails) to 1 (always fails), e.g. `0.1`",
+                    ),
+                );
+            }
         }
         device
     }
@@ -264,7 +295,7 @@ impl Lowerer<'_> {
             self.check_name(&name, "routine");
             routines.push(Routine {
                 name: Spanned::new(name.value.to_string(), name.span),
-                body: self.node(body, 1),
+                body: self.top_node(name.span, body),
             });
         }
         routines
@@ -286,6 +317,17 @@ impl Lowerer<'_> {
         );
     }
 
+    /// The node under `program:` or a routine's name. A list there has no
+    /// token of its own (its first `-` belongs to its first child), so it is
+    /// shown at the key.
+    fn top_node(&mut self, key: Span, value: &Yaml) -> Node {
+        let mut node = self.node(value, 1);
+        if matches!(value.value, Value::Seq(_)) {
+            node.span = key;
+        }
+        node
+    }
+
     fn node(&mut self, value: &Yaml, depth: usize) -> Node {
         if depth > MAX_NODE_DEPTH {
             if !self.reported_too_deep {
@@ -298,6 +340,7 @@ impl Lowerer<'_> {
             Value::Seq(items) => Node {
                 span: value.span,
                 kind: NodeKind::Sequence(self.list(items, value.span, "list", depth)),
+                options: Options::default(),
             },
             Value::Map(map) => self.node_mapping(value, map, depth),
             _ => {
@@ -334,6 +377,9 @@ impl Lowerer<'_> {
         // Each form with its first key and that key's value.
         let mut forms: Vec<(&str, Span, &Yaml)> = Vec::new();
         for (key, value) in &entries.entries {
+            if OPTION_KEYS.contains(&key.value) {
+                continue;
+            }
             let form = if MESSAGE_KEYS.contains(&key.value) {
                 "message"
             } else {
@@ -364,6 +410,7 @@ impl Lowerer<'_> {
                 Node {
                     span,
                     kind: NodeKind::Misspelled(nested),
+                    options: Options::default(),
                 }
             }
             [(form, _, body)] => {
@@ -379,7 +426,12 @@ impl Lowerer<'_> {
                             NodeKind::Run(Spanned::new(name, body.span))
                         }),
                 };
-                Node { span, kind }
+                let options = self.options(&entries, *form == "message");
+                Node {
+                    span,
+                    kind,
+                    options,
+                }
             }
             [(first, first_span, _), rest @ ..] => {
                 let mut diagnostic = Diagnostic::new(
@@ -403,6 +455,84 @@ impl Lowerer<'_> {
                 invalid(span)
             }
         }
+    }
+
+    /// `timeout`, `retry` and `continue_on_error`; `retry` only on messages.
+    fn options(&mut self, entries: &Entries<'_>, message: bool) -> Options {
+        let mut options = Options::default();
+        if let Some((_, value)) = entries.get("timeout") {
+            options.timeout = self
+                .duration(value)
+                .map(|timeout| Spanned::new(timeout, value.span));
+        }
+        if let Some((_, value)) = entries.get("continue_on_error") {
+            match value.value {
+                Value::Bool(on) => options.continue_on_error = on,
+                _ => self.report(
+                    wrong_type(value, "`true` or `false`")
+                        .with_help("write `continue_on_error: true`"),
+                ),
+            }
+        }
+        if let Some((key, value)) = entries.get("retry") {
+            if message {
+                options.retry = self.retry(key, value);
+            } else {
+                self.report(
+                    Diagnostic::new(Code::UnknownKey, "only a message can be retried")
+                        .at(key, "`retry` on a block")
+                        .with_help(
+                            "put `retry` on the messages inside, or give the block a `timeout`",
+                        ),
+                );
+            }
+        }
+        options
+    }
+
+    fn retry(&mut self, key: Span, value: &Yaml) -> Option<Retry> {
+        let Value::Map(map) = &value.value else {
+            self.report(
+                wrong_type(value, "a mapping")
+                    .with_help("write `retry: { attempts: 3, backoff: 100ms }`"),
+            );
+            return None;
+        };
+        let entries = self.keys(map, RETRY_KEYS, "`retry`", "`retry` has");
+        let backoff = match entries.get("backoff") {
+            Some((_, value)) => self.duration(value)?,
+            None => Duration::ZERO,
+        };
+        let Some((_, attempts_value)) = entries.get("attempts") else {
+            self.report(
+                Diagnostic::new(Code::MissingKey, "`retry` has no `attempts`")
+                    .at(key, "`attempts` belongs in this `retry`")
+                    .with_help("say how many attempts in all, e.g. `retry: { attempts: 3, backoff: 100ms }`"),
+            );
+            return None;
+        };
+        let attempts = self.number::<u32>(attempts_value, "a whole number of attempts")?;
+        if attempts == 0 {
+            self.report(
+                Diagnostic::new(Code::InvalidValue, "a message needs at least 1 attempt")
+                    .at(attempts_value.span, "0 attempts")
+                    .with_help("`attempts` counts every attempt, the first included: `attempts: 1` is no retry"),
+            );
+            return None;
+        }
+        Some(Retry { attempts, backoff })
+    }
+
+    /// A YAML number read as `T`; anything else is the wrong type.
+    fn number<T: std::str::FromStr>(&mut self, value: &Yaml, what: &str) -> Option<T> {
+        let parsed = match &value.value {
+            Value::Number(_) => self.spelled(value).parse::<T>().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.report(wrong_type(value, what));
+        }
+        parsed
     }
 
     fn block(&mut self, form: &str, body: &Yaml, depth: usize) -> NodeKind {
@@ -571,6 +701,7 @@ fn invalid(span: Span) -> Node {
     Node {
         span,
         kind: NodeKind::Invalid,
+        options: Options::default(),
     }
 }
 

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
+pub use crate::ast::Retry;
 use crate::device::Kind;
+use crate::diagnostic::Span;
 use crate::message::MessageType;
 
 #[derive(Debug)]
@@ -22,16 +24,31 @@ pub struct PlanDevice {
     pub name: String,
     pub kind: Kind,
     pub latency: Duration,
+    pub jitter: Duration,
+    pub failure_rate: f64,
+}
+
+/// One node of the program.
+#[derive(Debug)]
+pub struct Step {
+    pub kind: StepKind,
+    /// Where the node is in the file, for a failure's diagnostic.
+    pub span: Span,
+    /// 1-based line of the node in the program file.
+    pub line: u32,
+    /// On a message, bounds each attempt; elsewhere the whole node.
+    pub timeout: Option<Duration>,
+    /// A failure is reported and the parent carries on.
+    pub continue_on_error: bool,
 }
 
 #[derive(Debug)]
-pub enum Step {
+pub enum StepKind {
     Message {
         device: usize,
         message: MessageType,
         data: Option<String>,
-        /// 1-based line of the node in the program file.
-        line: u32,
+        retry: Retry,
     },
     Sequence(Vec<Step>),
     Parallel(Vec<Step>),
@@ -50,7 +67,8 @@ pub struct Estimate {
 
 impl Plan {
     /// The same model the runner follows: all devices connect at once, the
-    /// program runs, all devices disconnect at once.
+    /// program runs, all devices disconnect at once. It is the run with no
+    /// jitter, failure or retry.
     pub fn estimate(&self) -> Estimate {
         // Routines may run routines many times over; each is folded once,
         // callees first.
@@ -77,15 +95,15 @@ fn fold(
     routines: &[Option<(u64, Duration)>],
     devices: &[PlanDevice],
 ) -> (u64, Duration) {
-    match step {
-        Step::Message { device, .. } => (1, devices[*device].latency),
-        Step::Delay(duration) => (0, *duration),
-        Step::Run(index) => routines[*index].unwrap_or_default(),
-        Step::Sequence(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
+    match &step.kind {
+        StepKind::Message { device, .. } => (1, devices[*device].latency),
+        StepKind::Delay(duration) => (0, *duration),
+        StepKind::Run(index) => routines[*index].unwrap_or_default(),
+        StepKind::Sequence(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
             let (sm, sd) = fold(step, routines, devices);
             (m.saturating_add(sm), d.saturating_add(sd))
         }),
-        Step::Parallel(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
+        StepKind::Parallel(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
             let (sm, sd) = fold(step, routines, devices);
             (m.saturating_add(sm), d.max(sd))
         }),

@@ -1297,7 +1297,7 @@ fn data_of_the_wrong_type_is_one_error() {
 fn keys_of_later_versions_say_so() {
     let run = Test::new()
         .program(
-            "devices:\n  l: { kind: hue_light, failure_rate: 0.1 }\nprogram:\n  - { device: l, message: SWITCH_ON, timeout: 1s }\n",
+            "mqtt: { broker: \"mqtt://127.0.0.1\" }\ndevices:\n  l: { kind: hue_light, mqtt: { topic: x } }\nprogram:\n  - { device: l, message: SWITCH_ON }\n",
         )
         .args(["check", "program.yaml"])
         .status(1)

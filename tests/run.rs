@@ -433,6 +433,8 @@ fn virtual_time_is_exact_below_a_millisecond() {
         ("message_end", 0.001),
         ("message_start", 0.001),
         ("message_end", 0.0015),
+        ("delay_start", 0.0015),
+        ("delay_end", 0.00175),
         ("disconnect_start", 0.00175),
         ("disconnect_end", 0.00225),
         ("run_end", 0.00225),

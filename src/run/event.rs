@@ -33,6 +33,8 @@ pub enum Event<'a> {
         message: MessageType,
         data: Option<&'a str>,
         line: u32,
+        /// 1 for the first attempt, 2 for the first retry, ...
+        attempt: u32,
     },
     MessageEnd {
         device: &'a str,
@@ -40,6 +42,43 @@ pub enum Event<'a> {
         kind: Kind,
         message: MessageType,
         line: u32,
+    },
+    MessageFailed {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        message: MessageType,
+        line: u32,
+        attempt: u32,
+        reason: Reason,
+    },
+    MessageRetry {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        message: MessageType,
+        line: u32,
+        /// The attempt that failed.
+        attempt: u32,
+        #[serde(serialize_with = "as_seconds")]
+        wait: Duration,
+    },
+    MessageCancelled {
+        device: &'a str,
+        #[serde(skip)]
+        kind: Kind,
+        message: MessageType,
+        line: u32,
+    },
+    DelayStart {
+        line: u32,
+    },
+    DelayEnd {
+        line: u32,
+    },
+    NodeFailed {
+        line: u32,
+        reason: Reason,
     },
     DisconnectStart {
         device: &'a str,
@@ -58,6 +97,8 @@ pub enum Event<'a> {
         #[serde(serialize_with = "as_seconds")]
         duration: Duration,
         messages: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
     },
 }
 
@@ -65,7 +106,30 @@ pub enum Event<'a> {
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
+    Failed,
     Interrupted,
+}
+
+/// Why a message attempt or a node failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The device reported an error (see `failure_rate`).
+    DeviceError,
+    /// It ran past its `timeout`.
+    Timeout,
+    /// A node inside it failed.
+    ChildFailed,
+}
+
+impl Reason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::DeviceError => "device error",
+            Reason::Timeout => "timed out",
+            Reason::ChildFailed => "a node inside it failed",
+        }
+    }
 }
 
 impl Serialize for MessageType {
@@ -118,12 +182,41 @@ impl<W: Write> Observer for HumanOutput<W> {
                 ..
             } => kind.handling_line(message, &printable(data.unwrap_or(""))),
             Event::MessageEnd { kind, .. } => kind.received_line(),
+            Event::MessageFailed {
+                kind,
+                message,
+                attempt,
+                reason,
+                ..
+            } => format!(
+                "{} failed message of type {message}: {} (attempt {attempt}).",
+                kind.display(),
+                reason.describe()
+            ),
+            Event::MessageRetry {
+                kind,
+                message,
+                wait,
+                ..
+            } => format!(
+                "Retrying message of type {message} to {} in {}.",
+                kind.display(),
+                crate::duration::display(wait)
+            ),
+            Event::MessageCancelled { kind, message, .. } => {
+                format!("{} message of type {message} cancelled.", kind.display())
+            }
+            Event::NodeFailed { line, reason } => {
+                format!("The node at line {line} failed: {}.", reason.describe())
+            }
+            Event::DelayStart { .. } | Event::DelayEnd { .. } => return,
             Event::DisconnectStart { kind, .. } => kind.disconnecting_line(),
             Event::DisconnectEnd { kind, .. } => kind.disconnected_line(),
             Event::RunEnd {
                 status,
                 duration,
                 messages,
+                ..
             } => {
                 let title = self
                     .name
@@ -132,6 +225,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                     .unwrap_or_default();
                 let verb = match status {
                     Status::Ok => "done",
+                    Status::Failed => "failed",
                     Status::Interrupted => "interrupted",
                 };
                 let _ = writeln!(

@@ -3,5 +3,5 @@
 mod event;
 mod runner;
 
-pub use event::{Event, HumanOutput, JsonOutput, Observer, Status};
+pub use event::{Event, HumanOutput, JsonOutput, Observer, Reason, Status};
 pub use runner::{Options, Outcome, run};

@@ -1,5 +1,6 @@
-//! The interpreter. `parallel` is `join_all` of its children, `sequence`
-//! awaits them one by one, `delay` and every device operation are a sleep.
+//! The interpreter. `parallel` runs its children at once and is done when
+//! all are, `sequence` runs them one by one, `delay` and every device
+//! operation are a sleep.
 //!
 //! Every step is scheduled against a logical start instant and sleeps
 //! *until* its deadline rather than *for* its latency: a sequence of a
@@ -8,6 +9,19 @@
 //! instant they really happened; under `--virtual-time` (tokio's paused
 //! clock, which works in whole milliseconds) they carry the logical instant,
 //! which is exact.
+//!
+//! Failure and cancellation. A step returns `Err(Failure)` when it fails;
+//! a `sequence` starts nothing after a failure, and a `parallel` drops its
+//! other children at once (fail-fast). Dropping a future is the cancellation:
+//! a message in flight holds an [`InFlight`] guard whose `Drop` reports it
+//! cancelled, so every path out — a sibling's failure, a timeout, Ctrl-C —
+//! reports the same way without any step having to know why it stopped.
+//!
+//! Randomness. Jitter and failures are drawn from a generator seeded with the
+//! run's seed, the identity of the step's execution (its path from the root,
+//! through every `run`) and the attempt, never from one shared stream: the
+//! same seed gives the same run whatever order concurrent work finishes in,
+//! in virtual and in real time alike.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -15,19 +29,24 @@ use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::future::{LocalBoxFuture, join_all};
+use futures::stream::FuturesUnordered;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::{Instant, sleep_until};
 
-use super::event::{Event, Observer, Status};
+use super::event::{Event, Observer, Reason, Status};
 use crate::device::Kind;
-use crate::plan::{Plan, Step};
+use crate::diagnostic::Span;
+use crate::message::MessageType;
+use crate::plan::{Plan, Step, StepKind};
 
 /// How a run is made.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    /// Seeds device ids, so that a run can be repeated exactly.
+    /// Seeds device ids, jitter and failures, so that a run can be repeated
+    /// exactly.
     pub seed: u64,
     /// Whether the clock is tokio's paused one; events then report logical
     /// times.
@@ -35,17 +54,33 @@ pub struct Options {
 }
 
 /// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     pub status: Status,
     pub duration: Duration,
     pub messages: u64,
+    /// Why the run failed, when it did.
+    pub failure: Option<Failure>,
 }
 
+/// A failed step: where it is in the file and what happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub span: Span,
+    pub line: u32,
+    /// "FLUSH to `toilet` failed after 3 attempts: device error"
+    pub what: String,
+    /// When it failed (logically).
+    at: Instant,
+}
+
+type Stepped = Result<Instant, Failure>;
+
 /// Runs a plan: connects every device at once, runs the program, and
-/// disconnects every device at once — also when `shutdown` resolves first, in
-/// which case the program is dropped where it stands. A shutdown during the
-/// final disconnect lets it finish and marks the run interrupted.
+/// disconnects every device at once — also when the program fails, and when
+/// `shutdown` resolves first, in which case the program is dropped where it
+/// stands. A shutdown during the final disconnect lets it finish and marks
+/// the run interrupted.
 ///
 /// Shutdown is a future so that `main` can pass Ctrl-C and tests can pass
 /// anything they control.
@@ -57,27 +92,40 @@ pub async fn run(
 ) -> Outcome {
     let runner = Runner {
         plan,
+        seed: options.seed,
         ids: device_ids(plan.devices.len(), options.seed),
         start: Instant::now(),
         virtual_time: options.virtual_time,
         observer: RefCell::new(observer),
         linked: RefCell::new(vec![false; plan.devices.len()]),
         messages: Cell::new(0),
+        cancelled_at: Cell::new(Instant::now()),
     };
     let mut shutdown = pin!(shutdown);
-    let work = async {
+    let mut work = Box::pin(async {
         let at = runner.connect_all(runner.start).await;
-        runner.step(&plan.root, at).await
-    };
-    let (mut status, at) = tokio::select! {
+        runner.step(&plan.root, mix(options.seed, ROOT), at).await
+    });
+    let (mut status, at, failure) = tokio::select! {
         // Polled in order: a program that is done wins over a shutdown
         // that arrives in the same instant.
         biased;
-        end = work => (Status::Ok, end),
-        () = &mut shutdown => (Status::Interrupted, Instant::now()),
+        result = &mut work => match result {
+            Ok(end) => (Status::Ok, end, None),
+            Err(failure) => (Status::Failed, failure.at, Some(failure)),
+        },
+        () = &mut shutdown => {
+            let now = Instant::now();
+            runner.cancelled_at.set(now);
+            (Status::Interrupted, now, None)
+        }
     };
+    // Whatever is still in flight reports itself cancelled here.
+    drop(work);
     let mut disconnect = pin!(runner.disconnect_all(at));
-    let end = if status == Status::Ok {
+    let end = if status == Status::Interrupted {
+        disconnect.await
+    } else {
         tokio::select! {
             biased;
             end = &mut disconnect => end,
@@ -86,25 +134,24 @@ pub async fn run(
                 disconnect.await
             }
         }
-    } else {
-        disconnect.await
     };
     let duration = runner.time(end);
-    let outcome = Outcome {
-        status,
-        duration,
-        messages: runner.messages.get(),
-    };
     // At the duration it reports: one clock reading for both.
     runner.observer.borrow_mut().event(
         duration,
         &Event::RunEnd {
             status,
             duration,
-            messages: outcome.messages,
+            messages: runner.messages.get(),
+            error: failure.as_ref().map(|f| f.what.as_str()),
         },
     );
-    outcome
+    Outcome {
+        status,
+        duration,
+        messages: runner.messages.get(),
+        failure,
+    }
 }
 
 /// Ids of 8 random uppercase letters, as the seed's `generate_id`, unique in
@@ -124,8 +171,28 @@ fn device_ids(count: usize, seed: u64) -> Vec<String> {
     ids
 }
 
+// Salts that keep the identities of different kinds of draws apart.
+const ROOT: u64 = 1;
+const ROUTINE: u64 = 2;
+const CONNECT: u64 = 3;
+const DISCONNECT: u64 = 4;
+const LATENCY: u64 = 5;
+const FAILURE: u64 = 6;
+
+/// Mixes two words into one (splitmix64 of their combination): identities of
+/// executions and seeds of draws. Stable across platforms and versions.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b
+        .wrapping_add(0x9E37_79B9_7F4A_7C15)
+        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 struct Runner<'p, 'o> {
     plan: &'p Plan,
+    seed: u64,
     ids: Vec<String>,
     start: Instant,
     virtual_time: bool,
@@ -136,6 +203,9 @@ struct Runner<'p, 'o> {
     /// interrupt in the middle of connecting still disconnects them.
     linked: RefCell<Vec<bool>>,
     messages: Cell<u64>,
+    /// When the work being dropped was cancelled: whoever cancels sets it
+    /// before dropping, and the dropped messages report that instant.
+    cancelled_at: Cell<Instant>,
 }
 
 impl Runner<'_, '_> {
@@ -153,6 +223,24 @@ impl Runner<'_, '_> {
     fn emit(&self, at: Instant, event: &Event<'_>) {
         let t = self.time(at);
         self.observer.borrow_mut().event(t, event);
+    }
+
+    /// A generator for one draw of one execution of a step.
+    fn draw(&self, execution: u64, attempt: u32, purpose: u64) -> StdRng {
+        StdRng::seed_from_u64(mix(mix(mix(self.seed, execution), attempt.into()), purpose))
+    }
+
+    /// A device's latency for one operation: its `latency` plus a draw of
+    /// its `jitter`.
+    fn latency(&self, device: usize, execution: u64, attempt: u32) -> Duration {
+        let spec = &self.plan.devices[device];
+        if spec.jitter.is_zero() {
+            return spec.latency;
+        }
+        let jitter = self
+            .draw(execution, attempt, LATENCY)
+            .random_range(0..=spec.jitter.as_nanos().min(u64::MAX.into()) as u64);
+        spec.latency.saturating_add(Duration::from_nanos(jitter))
     }
 
     /// Connects every device at once; ends when the slowest has.
@@ -176,7 +264,12 @@ impl Runner<'_, '_> {
             let (started, done) = link.events(&device.name, device.kind, &self.ids[i]);
             self.linked.borrow_mut()[i] = true;
             self.emit(at, &started);
-            let end = later(at, device.latency);
+            let salt = if link == Link::Connect {
+                CONNECT
+            } else {
+                DISCONNECT
+            };
+            let end = later(at, self.latency(i, mix(salt, i as u64), 1));
             sleep_until(end).await;
             self.linked.borrow_mut()[i] = link == Link::Connect;
             self.emit(end, &done);
@@ -186,61 +279,279 @@ impl Runner<'_, '_> {
     }
 
     /// Runs one step that logically starts at `at`; returns when it logically
-    /// ends. Boxed because steps nest (the checker bounds how deep).
-    fn step<'s>(&'s self, step: &'s Step, at: Instant) -> LocalBoxFuture<'s, Instant> {
+    /// ends, or why it failed. `execution` identifies this run of the step.
+    /// Boxed because steps nest (the checker bounds how deep).
+    fn step<'s>(
+        &'s self,
+        step: &'s Step,
+        execution: u64,
+        at: Instant,
+    ) -> LocalBoxFuture<'s, Stepped> {
         Box::pin(async move {
-            match step {
-                Step::Message {
-                    device,
-                    message,
-                    data,
-                    line,
-                } => {
-                    let spec = &self.plan.devices[*device];
-                    self.emit(
-                        at,
-                        &Event::MessageStart {
-                            device: &spec.name,
-                            kind: spec.kind,
-                            message: *message,
-                            data: data.as_deref(),
-                            line: *line,
-                        },
-                    );
-                    let end = later(at, spec.latency);
-                    sleep_until(end).await;
-                    self.messages.set(self.messages.get() + 1);
-                    self.emit(
-                        end,
-                        &Event::MessageEnd {
-                            device: &spec.name,
-                            kind: spec.kind,
-                            message: *message,
-                            line: *line,
-                        },
-                    );
-                    end
-                }
-                Step::Sequence(steps) => {
-                    let mut at = at;
-                    for step in steps {
-                        at = self.step(step, at).await;
+            let is_message = matches!(step.kind, StepKind::Message { .. });
+            let mut timed_out = false;
+            let result = match step.timeout {
+                // A message's timeout bounds each attempt (see `message`).
+                Some(timeout) if !is_message => {
+                    let deadline = later(at, timeout);
+                    let mut body = self.body(step, execution, at);
+                    tokio::select! {
+                        biased;
+                        result = &mut body => result,
+                        () = sleep_until(deadline) => {
+                            timed_out = true;
+                            self.cancelled_at.set(deadline);
+                            drop(body);
+                            Err(Failure {
+                                span: step.span,
+                                line: step.line,
+                                what: format!(
+                                    "{} timed out after {}",
+                                    describe(&step.kind),
+                                    crate::duration::display(timeout)
+                                ),
+                                at: deadline,
+                            })
+                        }
                     }
-                    at
                 }
-                Step::Parallel(steps) => join_all(steps.iter().map(|s| self.step(s, at)))
-                    .await
-                    .into_iter()
-                    .max()
-                    .unwrap_or(at),
-                Step::Delay(duration) => {
-                    let end = later(at, *duration);
-                    sleep_until(end).await;
-                    end
-                }
-                Step::Run(routine) => self.step(&self.plan.routines[*routine], at).await,
+                _ => self.body(step, execution, at).await,
+            };
+            let Err(failure) = result else {
+                return result;
+            };
+            if !is_message {
+                let reason = if timed_out {
+                    Reason::Timeout
+                } else {
+                    Reason::ChildFailed
+                };
+                self.emit(
+                    failure.at,
+                    &Event::NodeFailed {
+                        line: step.line,
+                        reason,
+                    },
+                );
+            }
+            if step.continue_on_error {
+                Ok(failure.at)
+            } else {
+                Err(failure)
             }
         })
+    }
+
+    /// The step's own work, without its options.
+    fn body<'s>(
+        &'s self,
+        step: &'s Step,
+        execution: u64,
+        at: Instant,
+    ) -> LocalBoxFuture<'s, Stepped> {
+        Box::pin(async move {
+            match &step.kind {
+                StepKind::Message { .. } => self.message(step, execution, at).await,
+                StepKind::Sequence(steps) => {
+                    let mut at = at;
+                    for (i, child) in steps.iter().enumerate() {
+                        at = self.step(child, mix(execution, i as u64), at).await?;
+                    }
+                    Ok(at)
+                }
+                StepKind::Parallel(steps) => {
+                    let mut running: FuturesUnordered<_> = steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, child)| self.step(child, mix(execution, i as u64), at))
+                        .collect();
+                    let mut end = at;
+                    while let Some(result) = running.next().await {
+                        match result {
+                            Ok(child_end) => end = end.max(child_end),
+                            Err(failure) => {
+                                // Fail fast: the siblings still running are
+                                // cancelled at the instant of the failure.
+                                self.cancelled_at.set(failure.at);
+                                drop(running);
+                                return Err(failure);
+                            }
+                        }
+                    }
+                    Ok(end)
+                }
+                StepKind::Delay(duration) => {
+                    self.emit(at, &Event::DelayStart { line: step.line });
+                    let end = later(at, *duration);
+                    sleep_until(end).await;
+                    self.emit(end, &Event::DelayEnd { line: step.line });
+                    Ok(end)
+                }
+                StepKind::Run(routine) => {
+                    let body = &self.plan.routines[*routine];
+                    self.step(body, mix(execution, ROUTINE), at).await
+                }
+            }
+        })
+    }
+
+    /// A message, attempt by attempt: each takes the device's latency (and
+    /// jitter), may fail with the device's failure rate, and is bounded by
+    /// the message's timeout; a failed attempt is retried after the backoff,
+    /// doubled each time, while attempts remain.
+    async fn message(&self, step: &Step, execution: u64, at: Instant) -> Stepped {
+        let StepKind::Message {
+            device,
+            message,
+            data,
+            retry,
+        } = &step.kind
+        else {
+            return Ok(at);
+        };
+        let spec = &self.plan.devices[*device];
+        let mut at = at;
+        let mut backoff = retry.backoff;
+        for attempt in 1..=retry.attempts {
+            self.emit(
+                at,
+                &Event::MessageStart {
+                    device: &spec.name,
+                    kind: spec.kind,
+                    message: *message,
+                    data: data.as_deref(),
+                    line: step.line,
+                    attempt,
+                },
+            );
+            let mut in_flight = InFlight::new(self, *device, *message, step.line);
+            let latency = self.latency(*device, execution, attempt);
+            let (end, failed) = match step.timeout {
+                Some(timeout) if timeout < latency => (later(at, timeout), Some(Reason::Timeout)),
+                _ => {
+                    let fails = spec.failure_rate > 0.0
+                        && self.draw(execution, attempt, FAILURE).random::<f64>()
+                            < spec.failure_rate;
+                    (later(at, latency), fails.then_some(Reason::DeviceError))
+                }
+            };
+            sleep_until(end).await;
+            let Some(reason) = failed else {
+                in_flight.disarm();
+                self.messages.set(self.messages.get() + 1);
+                self.emit(
+                    end,
+                    &Event::MessageEnd {
+                        device: &spec.name,
+                        kind: spec.kind,
+                        message: *message,
+                        line: step.line,
+                    },
+                );
+                return Ok(end);
+            };
+            in_flight.disarm();
+            self.emit(
+                end,
+                &Event::MessageFailed {
+                    device: &spec.name,
+                    kind: spec.kind,
+                    message: *message,
+                    line: step.line,
+                    attempt,
+                    reason,
+                },
+            );
+            if attempt == retry.attempts {
+                let after = if attempt == 1 {
+                    String::new()
+                } else {
+                    format!(" after {attempt} attempts")
+                };
+                return Err(Failure {
+                    span: step.span,
+                    line: step.line,
+                    what: format!(
+                        "{message} to `{}` failed{after}: {}",
+                        spec.name,
+                        reason.describe()
+                    ),
+                    at: end,
+                });
+            }
+            self.emit(
+                end,
+                &Event::MessageRetry {
+                    device: &spec.name,
+                    kind: spec.kind,
+                    message: *message,
+                    line: step.line,
+                    attempt,
+                    wait: backoff,
+                },
+            );
+            // Waiting to retry, the message is still in flight.
+            let mut waiting = InFlight::new(self, *device, *message, step.line);
+            at = later(end, backoff);
+            sleep_until(at).await;
+            waiting.disarm();
+            backoff = backoff.saturating_mul(2);
+        }
+        Ok(at)
+    }
+}
+
+/// A message that has started and not yet ended or failed. Dropped armed —
+/// its future cancelled — it reports the message cancelled.
+struct InFlight<'r, 'p, 'o> {
+    runner: &'r Runner<'p, 'o>,
+    device: usize,
+    message: MessageType,
+    line: u32,
+    armed: bool,
+}
+
+impl<'r, 'p, 'o> InFlight<'r, 'p, 'o> {
+    fn new(runner: &'r Runner<'p, 'o>, device: usize, message: MessageType, line: u32) -> Self {
+        InFlight {
+            runner,
+            device,
+            message,
+            line,
+            armed: true,
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InFlight<'_, '_, '_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let spec = &self.runner.plan.devices[self.device];
+            self.runner.emit(
+                self.runner.cancelled_at.get(),
+                &Event::MessageCancelled {
+                    device: &spec.name,
+                    kind: spec.kind,
+                    message: self.message,
+                    line: self.line,
+                },
+            );
+        }
+    }
+}
+
+/// What a node is, for a failure's message.
+fn describe(kind: &StepKind) -> &'static str {
+    match kind {
+        StepKind::Message { .. } => "message",
+        StepKind::Sequence(_) => "sequence",
+        StepKind::Parallel(_) => "parallel",
+        StepKind::Delay(_) => "delay",
+        StepKind::Run(_) => "run",
     }
 }
 
