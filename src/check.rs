@@ -117,9 +117,10 @@ impl<'a> Checker<'a> {
                 data,
             } => {
                 self.message(device, message, data);
-                if let (Some(timeout), Some(&index)) =
-                    (&node.options.timeout, self.devices.get(device.value.as_str()))
-                {
+                if let (Some(timeout), Some(&index)) = (
+                    &node.options.timeout,
+                    self.devices.get(device.value.as_str()),
+                ) {
                     self.short_timeout(timeout, index);
                 }
             }

@@ -321,3 +321,28 @@ fn paths_are_checked_in_order() {
         .run();
     assert!(run.stderr.contains("`empty` holds no"), "{}", run.stderr);
 }
+
+/// Ctrl-C with a message in flight: it is reported cancelled, never ended.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_message_in_flight() {
+    let (status, seen) = interrupt(
+        "devices:\n  s: { kind: smart_speaker, latency: 700ms }\nprogram: [ { device: s, message: PLAY_SONG, data: \"x\" } ]\n",
+        &["--format", "json"],
+        "-INT",
+        |line| line.contains("\"message_start\""),
+    );
+    assert_eq!(status, Some(130), "{seen:#?}");
+    assert_eq!(
+        events(&seen),
+        [
+            "connect_start s",
+            "connect_end s",
+            "message_start s",
+            "message_cancelled s",
+            "disconnect_start s",
+            "disconnect_end s",
+            "run_end interrupted",
+        ]
+    );
+}

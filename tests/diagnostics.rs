@@ -1383,3 +1383,97 @@ fn an_unquoted_colour_in_flow_style_is_explained() {
         run.stderr
     );
 }
+
+/// Fault and retry options: values out of range, `retry` off a message, a
+/// flag that is not a boolean; all in one report.
+#[test]
+fn invalid_fault_and_retry_options() {
+    Test::new()
+        .program("devices:\n  toilet: { kind: smart_toilet, latency: 500ms, failure_rate: 1.5 }\nprogram:\n  - { device: toilet, message: FLUSH, retry: { attempts: 0 } }\n  - sequence: [ { device: toilet, message: CLEAN } ]\n    retry: { attempts: 2 }\n    continue_on_error: yes\n")
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::invalid_value
+
+  × a failure rate is a probability, but `1.5` is not in [0, 1]
+   ╭─[program.yaml:2:63]
+ 1 │ devices:
+ 2 │   toilet: { kind: smart_toilet, latency: 500ms, failure_rate: 1.5 }
+   ·                                                               ─┬─
+   ·                                                                ╰── out of range
+ 3 │ program:
+   ╰────
+  help: write a number from 0 (never fails) to 1 (always fails), e.g. `0.1`
+
+iotrun::invalid_value
+
+  × a message needs at least 1 attempt
+   ╭─[program.yaml:4:58]
+ 3 │ program:
+ 4 │   - { device: toilet, message: FLUSH, retry: { attempts: 0 } }
+   ·                                                          ┬
+   ·                                                          ╰── 0 attempts
+ 5 │   - sequence: [ { device: toilet, message: CLEAN } ]
+   ╰────
+  help: `attempts` counts every attempt, the first included: `attempts: 1` is no retry
+
+iotrun::unknown_key
+
+  × only a message can be retried
+   ╭─[program.yaml:6:5]
+ 5 │   - sequence: [ { device: toilet, message: CLEAN } ]
+ 6 │     retry: { attempts: 2 }
+   ·     ──┬──
+   ·       ╰── `retry` on a block
+ 7 │     continue_on_error: yes
+   ╰────
+  help: put `retry` on the messages inside, or give the block a `timeout`
+
+iotrun::wrong_type
+
+  × expected `true` or `false`, found text
+   ╭─[program.yaml:7:24]
+ 6 │     retry: { attempts: 2 }
+ 7 │     continue_on_error: yes
+   ·                        ─┬─
+   ·                         ╰── expected `true` or `false`
+   ╰────
+  help: write `continue_on_error: true`
+
+program.yaml: 4 errors, 0 warnings
+",
+        )
+        .status(1)
+        .run();
+}
+
+/// A message timeout below its device's latency is a warning.
+#[test]
+fn short_timeout() {
+    Test::new()
+        .program("devices:\n  toilet: { kind: smart_toilet }\nprogram:\n  - { device: toilet, message: FLUSH, timeout: 100ms }\n")
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::short_timeout
+
+  ⚠ this timeout (100ms) is shorter than `toilet`'s latency (500ms)
+   ╭─[program.yaml:4:48]
+ 1 │ devices:
+ 2 │   toilet: { kind: smart_toilet }
+   ·   ───┬──
+   ·      ╰── device declared here
+ 3 │ program:
+ 4 │   - { device: toilet, message: FLUSH, timeout: 100ms }
+   ·                                                ──┬──
+   ·                                                  ╰── every attempt will time out
+   ╰────
+  help: make the timeout longer than the device's latency (and jitter)
+
+program.yaml: 0 errors, 1 warning
+",
+        )
+        .stdout("program.yaml: 1 device, 1 message, 1.5 s\n")
+        .status(0)
+        .run();
+}
