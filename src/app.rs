@@ -117,63 +117,94 @@ fn run(args: &RunArgs) -> Exit {
         )),
         Format::Json => Box::new(JsonOutput::new(stdout)),
     };
-    // The whole run is one task that polls thousands of concurrent steps;
-    // tokio's cooperative budget (128 polls per turn) would make a `parallel`
-    // of 100,000 messages re-poll itself quadratically, so it is off.
-    let outcome = runtime.block_on(tokio::task::unconstrained(crate::run::run(
-        &plan,
-        options,
-        observer.as_mut(),
-        interrupted(),
-    )));
+    let outcome = runtime.block_on(async {
+        // Signal handlers are set up before the first device connects: a
+        // Ctrl-C at any moment of the run is heard.
+        let signals = Signals::new();
+        // The whole run is one task that polls thousands of concurrent steps;
+        // tokio's cooperative budget (128 polls per turn) would make a `parallel`
+        // of 100,000 messages re-poll itself quadratically, so it is off.
+        tokio::task::unconstrained(crate::run::run(
+            &plan,
+            options,
+            observer.as_mut(),
+            interrupted(signals),
+        ))
+        .await
+    });
+    // A failure stays a failure when Ctrl-C came during the disconnect.
+    if let Some(failure) = &outcome.failure {
+        let diagnostic = Diagnostic::new(Code::RunFailed, failure.what.clone())
+            .at(failure.span, "failed here")
+            .with_help(failure.help);
+        reporter.write(&[diagnostic], &name, Some(&source));
+    }
     match outcome.status {
         Status::Ok => Exit::Success,
-        Status::Failed => {
-            if let Some(failure) = &outcome.failure {
-                let diagnostic = Diagnostic::new(Code::RunFailed, failure.what.clone())
-                    .at(failure.span, "failed here")
-                    .with_help(
-                        "give it `retry: { attempts: N, backoff: D }` or a longer `timeout`, or `continue_on_error: true` to carry on without it",
-                    );
-                reporter.write(&[diagnostic], &name, Some(&source));
-            }
-            Exit::Invalid
-        }
+        Status::Failed => Exit::Invalid,
         Status::Interrupted => Exit::Interrupted,
     }
 }
 
 /// Resolves on the first Ctrl-C (SIGINT) or SIGTERM. From then on, a second
 /// one exits at once, without waiting for devices to disconnect.
-async fn interrupted() {
-    signal().await;
-    tokio::spawn(async {
-        signal().await;
+async fn interrupted(mut signals: Signals) {
+    signals.recv().await;
+    tokio::spawn(async move {
+        signals.recv().await;
         std::process::exit(Exit::Interrupted.code());
     });
 }
 
-async fn signal() {
+/// SIGINT and SIGTERM, listened to from the moment this is made. (tokio's
+/// `ctrl_c()` only listens once first polled: a signal sent as the run
+/// starts would kill the process with devices connected.)
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = match signal(SignalKind::terminate()) {
-            Ok(terminate) => terminate,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => {
-                if result.is_err() {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
+    }
+
+    /// The next signal; never, if none can be listened to.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+                let received = match signal {
+                    Some(signal) => signal.recv().await.is_some(),
+                    None => false,
+                };
+                if !received {
                     std::future::pending::<()>().await;
                 }
             }
-            _ = terminate.recv() => {}
+            tokio::select! {
+                () = next(&mut self.interrupt) => {}
+                () = next(&mut self.terminate) => {}
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }
     }
 }

@@ -27,6 +27,18 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
                 help: "the longest duration is `10080m` (7 days)".to_string(),
             });
         }
+        if duration.subsec_nanos() % 1_000_000 != 0 {
+            // Timers tick in milliseconds: finer instants could not be kept
+            // apart, and "which came first" would depend on the clock.
+            let rounded = Duration::from_millis(duration.as_millis() as u64 + 1);
+            return Err(DurationError {
+                message: format!("`{shown}` is finer than a millisecond"),
+                help: format!(
+                    "iotrun's clock counts whole milliseconds: did you mean `{}`?",
+                    display(rounded)
+                ),
+            });
+        }
         return Ok(duration);
     }
     let trimmed = text.trim();
@@ -156,8 +168,8 @@ mod tests {
         assert_eq!(parse("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse("0.1s"), Ok(Duration::from_millis(100)));
         assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse("0.5ms"), Ok(Duration::from_micros(500)));
-        for text in ["250ms", "1.5s", "2m", "0.5ms", "90s"] {
+        assert_eq!(parse("0.001s"), Ok(Duration::from_millis(1)));
+        for text in ["250ms", "1.5s", "2m", "1ms", "90s"] {
             assert_eq!(display(parse(text).unwrap_or_default()), text);
         }
     }
@@ -172,6 +184,14 @@ mod tests {
         assert_eq!(parse("10080m"), Ok(MAX));
         assert_eq!(help("10081m"), "the longest duration is `10080m` (7 days)");
         assert_eq!(help("169h"), FORM);
+        assert_eq!(
+            help("0.5ms"),
+            "iotrun's clock counts whole milliseconds: did you mean `1ms`?"
+        );
+        assert_eq!(
+            help("1.0005s"),
+            "iotrun's clock counts whole milliseconds: did you mean `1.001s`?"
+        );
         assert!(help("2min").starts_with("did you mean `2m`?"));
         assert!(help("1h").starts_with("did you mean `60m`?"));
         assert_eq!(help("500"), "add a unit: `500ms` or `500s`");

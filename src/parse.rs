@@ -18,6 +18,10 @@ use crate::yaml::{Value, Yaml};
 /// recurses once per level, so this bounds its stack.
 pub const MAX_NODE_DEPTH: usize = 200;
 
+/// The most attempts a message may have: retries double their wait, and
+/// more than this is a loop, not a retry policy.
+pub const MAX_ATTEMPTS: u32 = 100;
+
 /// Latency of a device that does not say, as in the seed.
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(500);
 
@@ -511,7 +515,19 @@ impl Lowerer<'_> {
             );
             return None;
         };
-        let attempts = self.number::<u32>(attempts_value, "a whole number of attempts")?;
+        let attempts = self.number::<u64>(attempts_value, "a whole number of attempts")?;
+        if attempts > MAX_ATTEMPTS.into() {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("a message has at most {MAX_ATTEMPTS} attempts"),
+                )
+                .at(attempts_value.span, "too many attempts")
+                .with_help("with doubling backoff, a few attempts already wait long: 10 attempts after 100ms wait 51.1 s in all"),
+            );
+            return None;
+        }
+        let attempts = attempts as u32;
         if attempts == 0 {
             self.report(
                 Diagnostic::new(Code::InvalidValue, "a message needs at least 1 attempt")

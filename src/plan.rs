@@ -90,22 +90,46 @@ impl Plan {
     }
 }
 
+/// Messages sent and time taken by a step in a run without jitter or faults:
+/// every message takes its latency, and a timeout cuts what outlasts it
+/// (a message that outlasts its timeout fails every attempt).
 fn fold(
     step: &Step,
     routines: &[Option<(u64, Duration)>],
     devices: &[PlanDevice],
 ) -> (u64, Duration) {
-    match &step.kind {
-        StepKind::Message { device, .. } => (1, devices[*device].latency),
+    let (messages, duration): (u64, Duration) = match &step.kind {
+        StepKind::Message { device, retry, .. } => {
+            let latency = devices[*device].latency;
+            match step.timeout {
+                Some(timeout) if timeout < latency => {
+                    let mut total = Duration::ZERO;
+                    let mut backoff = retry.backoff;
+                    for attempt in 1..=retry.attempts {
+                        total = total.saturating_add(timeout);
+                        if attempt < retry.attempts {
+                            total = total.saturating_add(backoff);
+                            backoff = backoff.saturating_mul(2).min(crate::duration::MAX);
+                        }
+                    }
+                    return (1, total);
+                }
+                _ => (1, latency),
+            }
+        }
         StepKind::Delay(duration) => (0, *duration),
         StepKind::Run(index) => routines[*index].unwrap_or_default(),
-        StepKind::Sequence(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
+        StepKind::Sequence(steps) => steps.iter().fold((0u64, Duration::ZERO), |(m, d), step| {
             let (sm, sd) = fold(step, routines, devices);
             (m.saturating_add(sm), d.saturating_add(sd))
         }),
-        StepKind::Parallel(steps) => steps.iter().fold((0, Duration::ZERO), |(m, d), step| {
+        StepKind::Parallel(steps) => steps.iter().fold((0u64, Duration::ZERO), |(m, d), step| {
             let (sm, sd) = fold(step, routines, devices);
             (m.saturating_add(sm), d.max(sd))
         }),
+    };
+    match step.timeout {
+        Some(timeout) => (messages, duration.min(timeout)),
+        None => (messages, duration),
     }
 }

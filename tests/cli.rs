@@ -346,3 +346,52 @@ fn ctrl_c_cancels_the_message_in_flight() {
         ]
     );
 }
+
+/// A second Ctrl-C exits at once, without waiting for the disconnect.
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let dir = common::TempDir::new();
+    let path = dir.path().join("program.yaml");
+    std::fs::write(
+        &path,
+        "devices:\n  s: { kind: smart_speaker, latency: 5s }\nprogram: [ { device: s, message: SWITCH_ON } ]\n",
+    )
+    .expect("write program");
+    let started = std::time::Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["run", "--format", "json"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start iotrun");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let pid = child.id().to_string();
+    let kill = || {
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill")
+    };
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let event = line.contains("\"connect_start\"") || line.contains("\"disconnect_start\"");
+        seen.push(line);
+        if event {
+            // First at connect, to start the disconnect; then during it.
+            assert!(kill().success());
+        }
+    }
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    assert!(
+        !seen.iter().any(|l| l.contains("disconnect_end")),
+        "{seen:#?}"
+    );
+    assert!(
+        started.elapsed().as_secs_f64() < 4.0,
+        "took {:?}",
+        started.elapsed()
+    );
+}

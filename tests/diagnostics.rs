@@ -1473,7 +1473,7 @@ iotrun::short_timeout
 program.yaml: 0 errors, 1 warning
 ",
         )
-        .stdout("program.yaml: 1 device, 1 message, 1.5 s\n")
+        .stdout("program.yaml: 1 device, 1 message, 1.1 s\n")
         .status(0)
         .run();
 }

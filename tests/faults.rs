@@ -243,7 +243,7 @@ fn a_failed_run_is_a_diagnostic() {
         )
         .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
         .stderr(
-            "{\"message\":\"FLUSH to `toilet` failed after 3 attempts: device error\",\"code\":\"iotrun::run_failed\",\"severity\":\"error\",\"causes\":[],\"help\":\"give it `retry: { attempts: N, backoff: D }` or a longer `timeout`, or `continue_on_error: true` to carry on without it\",\"filename\":\"program.yaml\",\"labels\":[{\"label\":\"failed here\",\"span\":{\"offset\":89,\"length\":6}}],\"related\":[]}\n",
+            "{\"message\":\"FLUSH to `toilet` failed after 3 attempts: device error\",\"code\":\"iotrun::run_failed\",\"severity\":\"error\",\"causes\":[],\"help\":\"give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on without it\",\"filename\":\"program.yaml\",\"labels\":[{\"label\":\"failed here\",\"span\":{\"offset\":89,\"length\":6}}],\"related\":[]}\n",
         )
         .status(1)
         .run();
@@ -251,7 +251,7 @@ fn a_failed_run_is_a_diagnostic() {
         .program(
             "devices:\n  toilet: { kind: smart_toilet, latency: 10ms, failure_rate: 1 }\nprogram:\n  - { device: toilet, message: FLUSH, retry: { attempts: 3, backoff: 10ms } }\n",
         )
-        .args(["run", "--virtual-time", "program.yaml"])
+        .args(["run", "--virtual-time", "--seed", "1", "program.yaml"])
         .stderr(
             "\
 iotrun::run_failed
@@ -263,8 +263,8 @@ iotrun::run_failed
    ·       ───┬──
    ·          ╰── failed here
    ╰────
-  help: give it `retry: { attempts: N, backoff: D }` or a longer `timeout`, or `continue_on_error:
-        true` to carry on without it
+  help: give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on
+        without it
 
 program.yaml: 1 error, 0 warnings
 ",
@@ -279,7 +279,7 @@ program.yaml: 1 error, 0 warnings
     );
     assert!(
         run.stdout
-            .ends_with("failed in 0.080 s, 0 messages, 1 device.\n"),
+            .ends_with("failed in 0.080 s, 0 messages, 1 device (again with --seed 1).\n"),
         "{}",
         run.stdout
     );
@@ -345,4 +345,130 @@ fn real_time_gives_the_events_of_virtual_time() {
     let virtual_time = shape(flaky_run(&["run", "--virtual-time", "--seed", "5"]));
     let real_time = shape(flaky_run(&["run", "--seed", "5"]));
     assert_eq!(virtual_time, real_time);
+}
+
+/// A device's faults hang on its own executions and attempts: making
+/// another device slower changes nothing for it.
+#[test]
+fn faults_do_not_depend_on_what_else_runs() {
+    let program = |b_latency: &str| {
+        format!(
+            "devices:\n  a: {{ kind: hue_light, latency: 20ms, jitter: 30ms, failure_rate: 0.4 }}\n  b: {{ kind: hue_light, latency: {b_latency} }}\nprogram:\n  parallel:\n    - - {{ device: a, message: SWITCH_ON, retry: {{ attempts: 4, backoff: 5ms }}, continue_on_error: true }}\n      - {{ device: a, message: SWITCH_OFF, retry: {{ attempts: 4, backoff: 5ms }}, continue_on_error: true }}\n      - {{ device: a, message: SWITCH_ON, retry: {{ attempts: 4, backoff: 5ms }}, continue_on_error: true }}\n    - - {{ device: b, message: SWITCH_ON }}\n      - {{ device: b, message: SWITCH_OFF }}\n"
+        )
+    };
+    // Device a's events after connecting, which b's latency does shift.
+    let of_a = |b_latency: &str| -> Vec<String> {
+        let (events, _, _) = timeline(&program(b_latency), "21");
+        let connected = events
+            .iter()
+            .position(|e| e.contains("message_start"))
+            .unwrap_or(0);
+        events[connected..]
+            .iter()
+            .filter(|e| e.ends_with(" a") || e.contains(" a "))
+            .map(|e| {
+                e.split_once(' ')
+                    .map_or(e.clone(), |(_, rest)| rest.to_string())
+            })
+            .collect()
+    };
+    let fast = of_a("10ms");
+    assert!(
+        fast.iter().any(|e| e.contains("message_failed")),
+        "{fast:#?}"
+    );
+    assert_eq!(fast, of_a("37ms"));
+}
+
+/// Work that ends at the very instant a sibling fails is done, whichever
+/// is listed first.
+#[test]
+fn a_sibling_ending_at_the_failure_instant_is_done() {
+    for order in [["toilet", "light"], ["light", "toilet"]] {
+        let node = |device: &str| match device {
+            "toilet" => "{ device: toilet, message: FLUSH }",
+            _ => "{ device: light, message: SWITCH_ON }",
+        };
+        let (events, end, status) = timeline(
+            &format!(
+                "devices:\n  toilet: {{ kind: smart_toilet, latency: 100ms, failure_rate: 1 }}\n  light: {{ kind: hue_light, latency: 100ms }}\nprogram:\n  parallel:\n    - {}\n    - {}\n",
+                node(order[0]),
+                node(order[1])
+            ),
+            "1",
+        );
+        assert!(
+            events.contains(&"0.2 message_end light".to_string()),
+            "{events:#?}"
+        );
+        assert!(
+            !events.iter().any(|e| e.contains("cancelled")),
+            "{events:#?}"
+        );
+        assert_eq!(end["messages"], 1);
+        assert_eq!(status, 1);
+    }
+}
+
+/// A message waiting to retry is still in flight: cancelled by a block's
+/// timeout, it reports so.
+#[test]
+fn a_message_waiting_to_retry_is_cancelled_by_a_timeout() {
+    let (got, _, _) = timeline(
+        "devices:\n  t: { kind: smart_toilet, latency: 100ms, failure_rate: 1 }\nprogram:\n  sequence:\n    - { device: t, message: FLUSH, retry: { attempts: 3, backoff: 1s } }\n  timeout: 500ms\n  continue_on_error: true\n",
+        "1",
+    );
+    assert_eq!(
+        got,
+        lines(
+            "
+            0.0 connect_start t
+            0.1 connect_end t
+            0.1 message_start t
+            0.2 message_failed t attempt=1 reason=\"device_error\"
+            0.2 message_retry t attempt=1 wait=1.0
+            0.6 message_cancelled t
+            0.6 node_failed line 4 reason=\"timeout\"
+            0.6 disconnect_start t
+            0.7 disconnect_end t
+            0.7 run_end ok
+            "
+        )
+    );
+}
+
+/// Attempts are bounded, and so is each doubled wait.
+#[test]
+fn retries_are_bounded() {
+    let run = Test::new()
+        .program(
+            "devices:\n  t: { kind: smart_toilet }\nprogram:\n  - { device: t, message: FLUSH, retry: { attempts: 4294967296 } }\n",
+        )
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(
+        run.stderr.contains("a message has at most 100 attempts"),
+        "{}",
+        run.stderr
+    );
+    // 60 attempts from a week's backoff: every wait is capped at a week, and
+    // the virtual clock gets there.
+    let (events, end, status) = timeline(
+        "devices:\n  t: { kind: smart_toilet, latency: 10ms, failure_rate: 1 }\nprogram:\n  - { device: t, message: FLUSH, retry: { attempts: 60, backoff: 10080m } }\n",
+        "1",
+    );
+    assert_eq!(status, 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.contains("message_failed"))
+            .count(),
+        60
+    );
+    assert!(
+        events.iter().any(|e| e.ends_with("wait=604800.0")),
+        "{events:#?}"
+    );
+    assert_eq!(end["status"], "failed");
 }

@@ -406,43 +406,28 @@ fn wake_up_takes_two_and_a_half_seconds_in_real_time() {
     assert!((2.5..2.8).contains(&elapsed), "took {elapsed}");
 }
 
-/// Under virtual time, event times are the logical ones, exact even below
-/// the timer's millisecond.
+/// Durations are whole milliseconds, the clock's own unit: finer instants
+/// could not be kept apart, so they are rejected with the rounded value.
 #[test]
-fn virtual_time_is_exact_below_a_millisecond() {
+fn durations_finer_than_a_millisecond_are_rejected() {
     let run = Test::new()
         .program(
-            "devices:\n  l: { kind: hue_light, latency: 0.5ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_OFF }\n  - delay: 0.25ms\n",
+            "devices:\n  l: { kind: hue_light, latency: 0.5ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n",
         )
-        .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
+        .args(["check", "program.yaml"])
+        .status(1)
         .run();
-    let times: Vec<(String, f64)> = run
-        .json_lines()
-        .iter()
-        .map(|e| {
-            (
-                e["event"].as_str().expect("event").to_string(),
-                e["t"].as_f64().expect("t"),
-            )
-        })
-        .collect();
-    let expected: Vec<(String, f64)> = [
-        ("connect_start", 0.0),
-        ("connect_end", 0.0005),
-        ("message_start", 0.0005),
-        ("message_end", 0.001),
-        ("message_start", 0.001),
-        ("message_end", 0.0015),
-        ("delay_start", 0.0015),
-        ("delay_end", 0.00175),
-        ("disconnect_start", 0.00175),
-        ("disconnect_end", 0.00225),
-        ("run_end", 0.00225),
-    ]
-    .into_iter()
-    .map(|(e, t)| (e.to_string(), t))
-    .collect();
-    assert_eq!(times, expected);
+    assert!(
+        run.stderr.contains("`0.5ms` is finer than a millisecond"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("help: iotrun's clock counts whole milliseconds: did you mean `1ms`?"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Control characters in the file's text are escaped in the run's output.

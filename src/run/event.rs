@@ -99,6 +99,8 @@ pub enum Event<'a> {
         messages: u64,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<&'a str>,
+        /// The seed of the run: `--seed` repeats it exactly.
+        seed: u64,
     },
 }
 
@@ -216,6 +218,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                 status,
                 duration,
                 messages,
+                seed,
                 ..
             } => {
                 let title = self
@@ -228,9 +231,15 @@ impl<W: Write> Observer for HumanOutput<W> {
                     Status::Failed => "failed",
                     Status::Interrupted => "interrupted",
                 };
+                // A failure may hang on the seed's draws: say how to see it again.
+                let repeat = if status == Status::Failed {
+                    format!(" (again with --seed {seed})")
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     self.out,
-                    "{title}{verb} in {:.3} s, {}, {}.",
+                    "{title}{verb} in {:.3} s, {}, {}{repeat}.",
                     seconds(duration),
                     count(messages, "message"),
                     count(self.devices as u64, "device"),

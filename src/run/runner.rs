@@ -29,9 +29,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
-use futures::StreamExt;
 use futures::future::{LocalBoxFuture, join_all};
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::{Instant, sleep_until};
@@ -70,6 +70,8 @@ pub struct Failure {
     pub line: u32,
     /// "FLUSH to `toilet` failed after 3 attempts: device error"
     pub what: String,
+    /// What the user can do about it.
+    pub help: &'static str,
     /// When it failed (logically).
     at: Instant,
 }
@@ -144,6 +146,7 @@ pub async fn run(
             duration,
             messages: runner.messages.get(),
             error: failure.as_ref().map(|f| f.what.as_str()),
+            seed: options.seed,
         },
     );
     Outcome {
@@ -237,10 +240,12 @@ impl Runner<'_, '_> {
         if spec.jitter.is_zero() {
             return spec.latency;
         }
+        // Whole milliseconds, like every duration of the program: distinct
+        // instants then fall in distinct timer ticks.
         let jitter = self
             .draw(execution, attempt, LATENCY)
-            .random_range(0..=spec.jitter.as_nanos().min(u64::MAX.into()) as u64);
-        spec.latency.saturating_add(Duration::from_nanos(jitter))
+            .random_range(0..=spec.jitter.as_millis().min(u64::MAX.into()) as u64);
+        spec.latency.saturating_add(Duration::from_millis(jitter))
     }
 
     /// Connects every device at once; ends when the slowest has.
@@ -310,6 +315,7 @@ impl Runner<'_, '_> {
                                     describe(&step.kind),
                                     crate::duration::display(timeout)
                                 ),
+                                help: "give it a longer `timeout`, or `continue_on_error: true` to carry on without it",
                                 at: deadline,
                             })
                         }
@@ -370,6 +376,10 @@ impl Runner<'_, '_> {
                         match result {
                             Ok(child_end) => end = end.max(child_end),
                             Err(failure) => {
+                                // Siblings whose work ends at the very instant
+                                // of the failure are done, not cancelled:
+                                // their timers are due in this same turn.
+                                while let Some(Some(_)) = running.next().now_or_never() {}
                                 // Fail fast: the siblings still running are
                                 // cancelled at the instant of the failure.
                                 self.cancelled_at.set(failure.at);
@@ -476,6 +486,14 @@ impl Runner<'_, '_> {
                         spec.name,
                         reason.describe()
                     ),
+                    help: match reason {
+                        Reason::Timeout => {
+                            "give it a longer `timeout`, more `retry` attempts, or `continue_on_error: true` to carry on without it"
+                        }
+                        _ => {
+                            "give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on without it"
+                        }
+                    },
                     at: end,
                 });
             }
@@ -494,8 +512,11 @@ impl Runner<'_, '_> {
             let mut waiting = InFlight::new(self, *device, *message, step.line);
             at = later(end, backoff);
             sleep_until(at).await;
+            // A retry loop with no latency and no backoff never waits; give
+            // the runtime a turn so that Ctrl-C is still heard.
+            tokio::task::yield_now().await;
             waiting.disarm();
-            backoff = backoff.saturating_mul(2);
+            backoff = backoff.saturating_mul(2).min(crate::duration::MAX);
         }
         Ok(at)
     }
