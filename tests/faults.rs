@@ -472,3 +472,34 @@ fn retries_are_bounded() {
     );
     assert_eq!(end["status"], "failed");
 }
+
+/// Siblings cancelled by a failure report in the order the program lists
+/// them.
+#[test]
+fn cancelled_siblings_report_in_program_order() {
+    let (events, _, _) = timeline(
+        "devices:\n  t: { kind: smart_toilet, latency: 100ms, failure_rate: 1 }\n  a: { kind: hue_light, latency: 1s }\nprogram:\n  parallel:\n    - { device: a, message: SWITCH_ON }\n    - { device: a, message: SWITCH_OFF }\n    - { device: t, message: FLUSH }\n    - { device: a, message: CHANGE_COLOR, data: \"#000000\" }\n",
+        "1",
+    );
+    let run = Test::new()
+        .program(
+            "devices:\n  t: { kind: smart_toilet, latency: 100ms, failure_rate: 1 }\n  a: { kind: hue_light, latency: 1s }\nprogram:\n  parallel:\n    - { device: a, message: SWITCH_ON }\n    - { device: a, message: SWITCH_OFF }\n    - { device: t, message: FLUSH }\n    - { device: a, message: CHANGE_COLOR, data: \"#000000\" }\n",
+        )
+        .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
+        .status(1)
+        .run();
+    let lines: Vec<u64> = run
+        .json_lines()
+        .iter()
+        .filter(|e| e["event"] == "message_cancelled")
+        .map(|e| e["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(lines, [6, 7, 9]);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.contains("message_cancelled"))
+            .count(),
+        3
+    );
+}

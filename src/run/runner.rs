@@ -369,7 +369,10 @@ impl Runner<'_, '_> {
                     let mut running: FuturesUnordered<_> = steps
                         .iter()
                         .enumerate()
-                        .map(|(i, child)| self.step(child, mix(execution, i as u64), at))
+                        .map(|(i, child)| Listed {
+                            index: i,
+                            step: self.step(child, mix(execution, i as u64), at),
+                        })
                         .collect();
                     let mut end = at;
                     while let Some(result) = running.next().await {
@@ -381,9 +384,14 @@ impl Runner<'_, '_> {
                                 // their timers are due in this same turn.
                                 while let Some(Some(_)) = running.next().now_or_never() {}
                                 // Fail fast: the siblings still running are
-                                // cancelled at the instant of the failure.
+                                // cancelled at the instant of the failure, in
+                                // the order the program lists them.
                                 self.cancelled_at.set(failure.at);
-                                drop(running);
+                                let mut cancelled: Vec<_> = running.into_iter().collect();
+                                cancelled.sort_by_key(|listed| listed.index);
+                                for listed in cancelled {
+                                    drop(listed);
+                                }
                                 return Err(failure);
                             }
                         }
@@ -519,6 +527,24 @@ impl Runner<'_, '_> {
             backoff = backoff.saturating_mul(2).min(crate::duration::MAX);
         }
         Ok(at)
+    }
+}
+
+/// A child of a `parallel` with its place in the list, so that cancelled
+/// siblings are dropped (and report) in the program's order.
+struct Listed<'s> {
+    index: usize,
+    step: LocalBoxFuture<'s, Stepped>,
+}
+
+impl Future for Listed<'_> {
+    type Output = Stepped;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Stepped> {
+        self.step.as_mut().poll(cx)
     }
 }
 
