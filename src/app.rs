@@ -105,7 +105,9 @@ fn run(args: &RunArgs) -> Exit {
         }
     };
     let options = crate::run::Options {
-        seed: args.seed.unwrap_or_else(rand::random),
+        // Below 2^53, so that a JSON reader that holds numbers as doubles
+        // reads back the seed that repeats the run.
+        seed: args.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
         virtual_time: args.virtual_time,
     };
     let stdout = std::io::stdout();

@@ -27,7 +27,7 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
                 help: "the longest duration is `10080m` (7 days)".to_string(),
             });
         }
-        if duration.subsec_nanos() % 1_000_000 != 0 {
+        if !whole_millis(text) {
             // Timers tick in milliseconds: finer instants could not be kept
             // apart, and "which came first" would depend on the clock.
             let rounded = Duration::from_millis(duration.as_millis() as u64 + 1);
@@ -134,27 +134,64 @@ fn likely_meant(text: &str) -> Option<String> {
         "h" | "hr" | "hrs" | "hour" | "hours" => {
             let hours: f64 = number.parse().ok()?;
             let meant = format!("{}m", hours * 60.0);
-            return parse_exact(&meant).filter(|d| *d <= MAX).map(|_| meant);
+            return accepted(&meant).then_some(meant);
         }
         _ => return None,
     };
     let meant = format!("{number}{unit}");
-    parse_exact(&meant).filter(|d| *d <= MAX).map(|_| meant)
+    accepted(&meant).then_some(meant)
 }
 
 /// A duration the way the format spells it: `250ms`, `1.5s`, `2m`.
+/// Computed from whole milliseconds, not floats, so `1235ms` shows as
+/// `1.235s` and never as `1.2349999999999999s`.
 pub fn display(duration: Duration) -> String {
-    let millis = duration.as_secs_f64() * 1000.0;
-    if duration >= Duration::from_secs(60)
-        && duration.as_secs().is_multiple_of(60)
-        && duration.subsec_nanos() == 0
-    {
-        format!("{}m", duration.as_secs() / 60)
-    } else if duration >= Duration::from_secs(1) {
-        format!("{}s", duration.as_secs_f64())
+    let millis = duration.as_millis();
+    if millis >= 60_000 && millis.is_multiple_of(60_000) {
+        format!("{}m", millis / 60_000)
+    } else if millis >= 1000 {
+        let fraction = format!("{:03}", millis % 1000);
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.is_empty() {
+            format!("{}s", millis / 1000)
+        } else {
+            format!("{}.{fraction}s", millis / 1000)
+        }
     } else {
         format!("{millis}ms")
     }
+}
+
+/// Whether `text` is a duration a program may use: the strict form, whole
+/// milliseconds, at most a week.
+fn accepted(text: &str) -> bool {
+    parse_exact(text).is_some_and(|d| d <= MAX) && whole_millis(text)
+}
+
+/// Whether a duration in the strict form is a whole number of milliseconds,
+/// read from its digits (a float, or nanoseconds, would round away a
+/// fraction such as `1.0000000001s`).
+fn whole_millis(text: &str) -> bool {
+    let (number, unit_millis) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1u128)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        return false;
+    };
+    let fraction = number
+        .split_once('.')
+        .map_or("", |(_, f)| f)
+        .trim_end_matches('0');
+    if fraction.len() > 10 {
+        return false;
+    }
+    let Ok(digits) = fraction.parse::<u128>() else {
+        return fraction.is_empty();
+    };
+    (digits * unit_millis).is_multiple_of(10u128.pow(fraction.len() as u32))
 }
 
 #[cfg(test)]
@@ -169,7 +206,7 @@ mod tests {
         assert_eq!(parse("0.1s"), Ok(Duration::from_millis(100)));
         assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse("0.001s"), Ok(Duration::from_millis(1)));
-        for text in ["250ms", "1.5s", "2m", "1ms", "90s"] {
+        for text in ["250ms", "1.5s", "2m", "1ms", "90s", "1.235s", "1.05s"] {
             assert_eq!(display(parse(text).unwrap_or_default()), text);
         }
     }
@@ -192,6 +229,16 @@ mod tests {
             help("1.0005s"),
             "iotrun's clock counts whole milliseconds: did you mean `1.001s`?"
         );
+        assert!(parse("1.0000000001s").is_err());
+        assert!(parse("1.0000001ms").is_err());
+        assert_eq!(parse("0.001m"), Ok(Duration::from_millis(60)));
+        assert_eq!(
+            help("0.00001m"),
+            "iotrun's clock counts whole milliseconds: did you mean `1ms`?"
+        );
+        assert_eq!(parse("1.500000s"), Ok(Duration::from_millis(1500)));
+        // A suggestion is always itself accepted.
+        assert_eq!(help("1,5ms"), FORM);
         assert!(help("2min").starts_with("did you mean `2m`?"));
         assert!(help("1h").starts_with("did you mean `60m`?"));
         assert_eq!(help("500"), "add a unit: `500ms` or `500s`");

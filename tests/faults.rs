@@ -243,7 +243,7 @@ fn a_failed_run_is_a_diagnostic() {
         )
         .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
         .stderr(
-            "{\"message\":\"FLUSH to `toilet` failed after 3 attempts: device error\",\"code\":\"iotrun::run_failed\",\"severity\":\"error\",\"causes\":[],\"help\":\"give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on without it\",\"filename\":\"program.yaml\",\"labels\":[{\"label\":\"failed here\",\"span\":{\"offset\":89,\"length\":6}}],\"related\":[]}\n",
+            "{\"message\":\"FLUSH to `toilet` failed after 3 attempts: device error\",\"code\":\"iotrun::run_failed\",\"severity\":\"error\",\"causes\":[],\"help\":\"give it more `retry` attempts or a longer backoff, or `continue_on_error: true` to carry on without it\",\"filename\":\"program.yaml\",\"labels\":[{\"label\":\"failed here\",\"span\":{\"offset\":89,\"length\":6}}],\"related\":[]}\n",
         )
         .status(1)
         .run();
@@ -263,8 +263,8 @@ iotrun::run_failed
    ·       ───┬──
    ·          ╰── failed here
    ╰────
-  help: give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on
-        without it
+  help: give it more `retry` attempts or a longer backoff, or `continue_on_error: true` to carry
+        on without it
 
 program.yaml: 1 error, 0 warnings
 ",
@@ -501,5 +501,34 @@ fn cancelled_siblings_report_in_program_order() {
             .filter(|e| e.contains("message_cancelled"))
             .count(),
         3
+    );
+}
+
+/// Messages inside a cancelled block report in program order too.
+#[test]
+fn nested_and_timed_out_blocks_cancel_in_program_order() {
+    let cancelled = |program: &str| -> Vec<u64> {
+        Test::new()
+            .program(program)
+            .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
+            .status(1)
+            .run()
+            .json_lines()
+            .iter()
+            .filter(|e| e["event"] == "message_cancelled")
+            .map(|e| e["line"].as_u64().expect("line"))
+            .collect()
+    };
+    assert_eq!(
+        cancelled(
+            "devices:\n  t: { kind: smart_toilet, latency: 100ms, failure_rate: 1 }\n  a: { kind: hue_light, latency: 1s }\nprogram:\n  parallel:\n    - parallel:\n        - { device: a, message: SWITCH_ON }\n        - { device: a, message: SWITCH_OFF }\n        - { device: a, message: CHANGE_COLOR, data: \"#000000\" }\n    - { device: t, message: FLUSH }\n"
+        ),
+        [7, 8, 9]
+    );
+    assert_eq!(
+        cancelled(
+            "devices:\n  a: { kind: hue_light, latency: 1s }\nprogram:\n  parallel:\n    - { device: a, message: SWITCH_ON }\n    - { device: a, message: SWITCH_OFF }\n    - { device: a, message: CHANGE_COLOR, data: \"#000000\" }\n  timeout: 500ms\n"
+        ),
+        [5, 6, 7]
     );
 }

@@ -366,32 +366,29 @@ impl Runner<'_, '_> {
                     Ok(at)
                 }
                 StepKind::Parallel(steps) => {
-                    let mut running: FuturesUnordered<_> = steps
-                        .iter()
-                        .enumerate()
-                        .map(|(i, child)| Listed {
-                            index: i,
-                            step: self.step(child, mix(execution, i as u64), at),
-                        })
-                        .collect();
+                    let mut running = Siblings(
+                        steps
+                            .iter()
+                            .enumerate()
+                            .map(|(i, child)| Listed {
+                                index: i,
+                                step: self.step(child, mix(execution, i as u64), at),
+                            })
+                            .collect(),
+                    );
                     let mut end = at;
-                    while let Some(result) = running.next().await {
+                    while let Some(result) = running.0.next().await {
                         match result {
                             Ok(child_end) => end = end.max(child_end),
                             Err(failure) => {
                                 // Siblings whose work ends at the very instant
                                 // of the failure are done, not cancelled:
                                 // their timers are due in this same turn.
-                                while let Some(Some(_)) = running.next().now_or_never() {}
+                                while let Some(Some(_)) = running.0.next().now_or_never() {}
                                 // Fail fast: the siblings still running are
-                                // cancelled at the instant of the failure, in
-                                // the order the program lists them.
+                                // cancelled at the instant of the failure.
                                 self.cancelled_at.set(failure.at);
-                                let mut cancelled: Vec<_> = running.into_iter().collect();
-                                cancelled.sort_by_key(|listed| listed.index);
-                                for listed in cancelled {
-                                    drop(listed);
-                                }
+                                drop(running);
                                 return Err(failure);
                             }
                         }
@@ -494,12 +491,15 @@ impl Runner<'_, '_> {
                         spec.name,
                         reason.describe()
                     ),
-                    help: match reason {
-                        Reason::Timeout => {
+                    help: match (reason, retry.attempts) {
+                        (Reason::Timeout, _) => {
                             "give it a longer `timeout`, more `retry` attempts, or `continue_on_error: true` to carry on without it"
                         }
-                        _ => {
+                        (_, 1) => {
                             "give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on without it"
+                        }
+                        _ => {
+                            "give it more `retry` attempts or a longer backoff, or `continue_on_error: true` to carry on without it"
                         }
                     },
                     at: end,
@@ -530,8 +530,23 @@ impl Runner<'_, '_> {
     }
 }
 
-/// A child of a `parallel` with its place in the list, so that cancelled
-/// siblings are dropped (and report) in the program's order.
+/// The running children of a `parallel`. However they are cancelled — a
+/// sibling's failure, an enclosing timeout, Ctrl-C — they are dropped, and so
+/// report, in the order the program lists them (a `FuturesUnordered` alone
+/// drops the last first).
+struct Siblings<'s>(FuturesUnordered<Listed<'s>>);
+
+impl Drop for Siblings<'_> {
+    fn drop(&mut self) {
+        let mut cancelled: Vec<Listed<'_>> = std::mem::take(&mut self.0).into_iter().collect();
+        cancelled.sort_by_key(|listed| listed.index);
+        for listed in cancelled {
+            drop(listed);
+        }
+    }
+}
+
+/// A child of a `parallel` with its place in the list.
 struct Listed<'s> {
     index: usize,
     step: LocalBoxFuture<'s, Stepped>,
