@@ -25,9 +25,32 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let exit = match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Run(args)) => run(&args),
+        Some(Command::Devices { format }) => print(&crate::catalogue::render(format)),
+        Some(Command::Schema) => print(crate::catalogue::SCHEMA),
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "iotrun", &mut out);
+            print(&String::from_utf8_lossy(&out))
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => print(&String::from_utf8_lossy(&out)),
+                Err(_) => Exit::Usage,
+            }
+        }
         None => run(&cli.run),
     };
     exit.code()
+}
+
+/// Writes a command's whole output to stdout.
+fn print(text: &str) -> Exit {
+    let mut stdout = std::io::stdout();
+    // A closed pipe (`| head`) is the reader's choice, not an error.
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    Exit::Success
 }
 
 fn check(args: &CheckArgs) -> Exit {
@@ -40,7 +63,7 @@ fn check(args: &CheckArgs) -> Exit {
     let mut exit = Exit::Success;
     for path in expand_paths(&args.paths) {
         exit = exit.max(match path {
-            Ok(path) => check_file(&path, &mut reporter, args.format),
+            Ok(path) => check_file(&path, &mut reporter, args),
             Err((name, diagnostic)) => {
                 reporter.write(std::slice::from_ref(&diagnostic), &name, None);
                 Exit::Usage
@@ -50,7 +73,7 @@ fn check(args: &CheckArgs) -> Exit {
     exit
 }
 
-fn check_file(path: &Path, reporter: &mut Reporter, format: Format) -> Exit {
+fn check_file(path: &Path, reporter: &mut Reporter, args: &CheckArgs) -> Exit {
     let name = path.display().to_string();
     let source = match Source::read(path) {
         Ok(source) => source,
@@ -61,10 +84,15 @@ fn check_file(path: &Path, reporter: &mut Reporter, format: Format) -> Exit {
     };
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
-    if let (Some(plan), Format::Human) = (&loaded.plan, format) {
+    if let (Some(plan), Format::Human) = (&loaded.plan, args.format) {
         let _ = writeln!(std::io::stdout(), "{}", report::summary(&name, plan));
     }
-    Exit::for_diagnostics(&loaded.diagnostics)
+    let exit = Exit::for_diagnostics(&loaded.diagnostics);
+    if args.deny_warnings && !loaded.diagnostics.is_empty() {
+        exit.max(Exit::Invalid)
+    } else {
+        exit
+    }
 }
 
 fn run(args: &RunArgs) -> Exit {

@@ -13,6 +13,10 @@ Examples:
   iotrun run --format json programs/wake_up.yaml   one JSON event per line
   iotrun check programs/                        check every program in a folder
   iotrun check --format json broken.yaml        diagnostics as JSON lines
+  iotrun check --deny-warnings programs/        fail on warnings too (for CI)
+  iotrun devices                                the device kinds and their messages
+  iotrun schema > program.schema.json           the JSON Schema, for editors
+  iotrun completions bash > iotrun.bash         shell completions
 
 Exit status: 0 success (warnings allowed), 1 invalid program or failed run,
 2 usage or I/O error, 130 interrupted.";
@@ -41,6 +45,22 @@ pub enum Command {
     Run(RunArgs),
     /// Check program files without running anything.
     Check(CheckArgs),
+    /// List the device kinds, the messages each accepts and the data they need.
+    Devices {
+        /// `human`: a list; `json`: one JSON document.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the JSON Schema of the program format (for editors).
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `iotrun man > iotrun.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -72,4 +92,8 @@ pub struct CheckArgs {
     /// `human`: rendered diagnostics; `json`: one diagnostic per line.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Fail (exit 1) on warnings as well as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }

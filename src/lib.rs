@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod ast;
+pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod device;

@@ -395,3 +395,88 @@ fn a_second_ctrl_c_exits_at_once() {
         started.elapsed()
     );
 }
+
+#[test]
+fn devices_lists_kinds_messages_and_data() {
+    Test::new()
+        .args(["devices"])
+        .stdout(
+            "\
+hue_light (Hue Light)
+  SWITCH_ON
+  SWITCH_OFF
+  CHANGE_COLOR  data: a colour, \"#RRGGBB\"
+smart_speaker (Smart Speaker)
+  SWITCH_ON
+  SWITCH_OFF
+  PLAY_SONG     data: a song title
+smart_toilet (Smart Toilet)
+  OPEN
+  CLOSE
+  FLUSH
+  CLEAN
+",
+        )
+        .run();
+    let run = Test::new().args(["devices", "--format", "json"]).run();
+    let kinds: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(kinds[1]["kind"], "smart_speaker");
+    assert_eq!(kinds[1]["display"], "Smart Speaker");
+    assert_eq!(kinds[1]["messages"][2]["message"], "PLAY_SONG");
+    assert_eq!(kinds[1]["messages"][2]["data"], "song");
+    assert_eq!(kinds[0]["messages"][2]["data"], "colour");
+    assert_eq!(kinds[2]["messages"][0]["data"], "none");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "complete -F _iotrun"),
+        ("zsh", "#compdef iotrun"),
+        ("fish", "complete -c iotrun"),
+    ] {
+        let run = Test::new().args(["completions", shell]).run();
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..run.stdout.len().min(300)]
+        );
+        for word in ["check", "run", "devices", "virtual-time"] {
+            assert!(run.stdout.contains(word), "{shell} completes {word}");
+        }
+    }
+    Test::new().args(["completions", "tcsh"]).status(2).run();
+}
+
+#[test]
+fn man_page_is_roff() {
+    let run = Test::new().args(["man"]).run();
+    assert!(run.stdout.contains(".TH iotrun 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("check"), "{}", run.stdout);
+}
+
+/// `--deny-warnings` makes warnings fail a check, for CI pipelines.
+#[test]
+fn deny_warnings_fails_a_check_on_warnings() {
+    let program = "devices:\n  l: { kind: hue_light }\n  spare: { kind: hue_light }\nprogram: [ { device: l, message: SWITCH_ON } ]\n";
+    Test::new()
+        .program(program)
+        .args(["check", "program.yaml"])
+        .run();
+    let run = Test::new()
+        .program(program)
+        .args(["check", "--deny-warnings", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(
+        run.stderr.contains("iotrun::unused_device"),
+        "{}",
+        run.stderr
+    );
+    Test::new()
+        .program(
+            "devices:\n  l: { kind: hue_light }\nprogram: [ { device: l, message: SWITCH_ON } ]\n",
+        )
+        .args(["check", "--deny-warnings", "program.yaml"])
+        .run();
+}
