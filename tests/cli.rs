@@ -480,3 +480,18 @@ fn deny_warnings_fails_a_check_on_warnings() {
         .args(["check", "--deny-warnings", "program.yaml"])
         .run();
 }
+
+/// Every shipped program names the schema for yaml-language-server.
+#[test]
+fn every_program_names_the_schema() {
+    for entry in std::fs::read_dir(root().join("programs")).expect("programs/") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("program");
+        assert_eq!(
+            text.lines().next(),
+            Some("# yaml-language-server: $schema=../schema/program.schema.json"),
+            "{}",
+            path.display()
+        );
+    }
+}
