@@ -39,6 +39,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
                 Err(_) => Exit::Usage,
             }
         }
+        Some(Command::Graph { file, format }) => graph(&file, format),
         None => run(&cli.run),
     };
     exit.code()
@@ -51,6 +52,30 @@ fn print(text: &str) -> Exit {
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
     Exit::Success
+}
+
+/// Draws a valid program; an invalid one gets its diagnostics instead.
+fn graph(path: &Path, format: crate::graph::GraphFormat) -> Exit {
+    let name = path.display().to_string();
+    let mut reporter = Reporter::stderr(Format::Human);
+    let source = match Source::read(path) {
+        Ok(source) => source,
+        Err(diagnostic) => {
+            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
+            return Exit::Usage;
+        }
+    };
+    let loaded = load(&source);
+    let errors: Vec<Diagnostic> = loaded
+        .diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    reporter.write(&errors, &name, Some(&source));
+    match loaded.plan {
+        Some(plan) => print(&crate::graph::render(&plan, format)),
+        None => Exit::for_diagnostics(&errors),
+    }
 }
 
 fn check(args: &CheckArgs) -> Exit {

@@ -430,6 +430,7 @@ impl<'a> Checker<'a> {
             devices,
             routines,
             routine_order: self.order.clone(),
+            routine_names: self.routine_names.iter().map(|n| n.to_string()).collect(),
             root,
         })
     }

@@ -15,6 +15,7 @@ Examples:
   iotrun check --format json broken.yaml        diagnostics as JSON lines
   iotrun check --deny-warnings programs/        fail on warnings too (for CI)
   iotrun devices                                the device kinds and their messages
+  iotrun graph --format dot programs/party.yaml | dot -Tsvg > party.svg
   iotrun schema > program.schema.json           the JSON Schema, for editors
   iotrun completions bash > iotrun.bash         shell completions
 
@@ -61,6 +62,15 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `iotrun man > iotrun.1`.
     Man,
+    /// Draw the program tree as a Mermaid flowchart or Graphviz DOT.
+    Graph {
+        /// The program file to draw.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// `mermaid` (GitHub, Markdown) or `dot` (Graphviz).
+        #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
+        format: crate::graph::GraphFormat,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod device;
 pub mod diagnostic;
 pub mod duration;
+pub mod graph;
 pub mod message;
 pub mod parse;
 pub mod plan;

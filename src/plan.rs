@@ -16,6 +16,8 @@ pub struct Plan {
     pub routines: Vec<Step>,
     /// Every routine after the routines it runs.
     pub routine_order: Vec<usize>,
+    /// Routine names, indexed like `routines`.
+    pub routine_names: Vec<String>,
     pub root: Step,
 }
 
