@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{CheckArgs, Cli, Command, RunArgs};
 use crate::report::{self, Exit, Format, Reporter};
-use crate::run::{HumanOutput, JsonOutput, Observer, Status};
+use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Status, Trace};
 use crate::source::{Source, expand_paths};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
@@ -172,6 +172,12 @@ fn run(args: &RunArgs) -> Exit {
         )),
         Format::Json => Box::new(JsonOutput::new(stdout)),
     };
+    let mut trace = args.trace.as_ref().map(|_| Trace::default());
+    let mut observers: Vec<&mut dyn Observer> = vec![observer.as_mut()];
+    if let Some(trace) = trace.as_mut() {
+        observers.push(trace);
+    }
+    let mut observer = Fanout(observers);
     let outcome = runtime.block_on(async {
         // Signal handlers are set up before the first device connects: a
         // Ctrl-C at any moment of the run is heard.
@@ -182,11 +188,22 @@ fn run(args: &RunArgs) -> Exit {
         tokio::task::unconstrained(crate::run::run(
             &plan,
             options,
-            observer.as_mut(),
+            &mut observer,
             interrupted(signals),
         ))
         .await
     });
+    drop(observer);
+    if let (Some(trace), Some(path)) = (trace, &args.trace)
+        && let Err(err) = std::fs::write(path, trace.to_json())
+    {
+        let diagnostic = Diagnostic::new(
+            Code::Io,
+            format!("cannot write the trace to `{}`: {err}", path.display()),
+        );
+        reporter.write(&[diagnostic], &name, None);
+        return Exit::Usage;
+    }
     // A failure stays a failure when Ctrl-C came during the disconnect.
     if let Some(failure) = &outcome.failure {
         let diagnostic = Diagnostic::new(Code::RunFailed, failure.what.clone())

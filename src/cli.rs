@@ -11,6 +11,7 @@ Examples:
   iotrun programs/wake_up.yaml                  run a program
   iotrun run --virtual-time programs/party.yaml run it on a simulated clock, instantly
   iotrun run --format json programs/wake_up.yaml   one JSON event per line
+  iotrun run --virtual-time --trace t.json programs/party.yaml   a timeline for Perfetto
   iotrun check programs/                        check every program in a folder
   iotrun check --format json broken.yaml        diagnostics as JSON lines
   iotrun check --deny-warnings programs/        fail on warnings too (for CI)
@@ -91,6 +92,11 @@ pub struct RunArgs {
     /// `human`: the devices' lines and a summary; `json`: one run event per line.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Also write the run to FILE in the Chrome trace event format, for
+    /// Perfetto or chrome://tracing.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

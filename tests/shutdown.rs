@@ -12,6 +12,9 @@ struct Recorder(Vec<(Duration, String)>);
 
 impl Observer for Recorder {
     fn event(&mut self, t: Duration, event: &Event<'_>) {
+        if event.is_internal() {
+            return;
+        }
         let name = format!("{event:?}");
         let name = name.split([' ', '{']).next().unwrap_or("").to_string();
         self.0.push((t, name));

@@ -80,6 +80,19 @@ pub enum Event<'a> {
         line: u32,
         reason: Reason,
     },
+    /// A `sequence`, `parallel` or `run` starts. Internal: for `--trace`,
+    /// not part of the JSON event stream.
+    BlockStart {
+        line: u32,
+        block: &'static str,
+        /// The routine, for a `run`.
+        name: Option<&'a str>,
+    },
+    /// The block that started on `line` ends (done or failed). Internal.
+    BlockEnd {
+        line: u32,
+        block: &'static str,
+    },
     DisconnectStart {
         device: &'a str,
         #[serde(skip)]
@@ -102,6 +115,14 @@ pub enum Event<'a> {
         /// The seed of the run: `--seed` repeats it exactly.
         seed: u64,
     },
+}
+
+impl Event<'_> {
+    /// Events for iotrun's own views (the trace), not for the JSON stream
+    /// or the device lines.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Event::BlockStart { .. } | Event::BlockEnd { .. })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -211,7 +232,10 @@ impl<W: Write> Observer for HumanOutput<W> {
             Event::NodeFailed { line, reason } => {
                 format!("The node at line {line} failed: {}.", reason.describe())
             }
-            Event::DelayStart { .. } | Event::DelayEnd { .. } => return,
+            Event::DelayStart { .. }
+            | Event::DelayEnd { .. }
+            | Event::BlockStart { .. }
+            | Event::BlockEnd { .. } => return,
             Event::DisconnectStart { kind, .. } => kind.disconnecting_line(),
             Event::DisconnectEnd { kind, .. } => kind.disconnected_line(),
             Event::RunEnd {
@@ -273,6 +297,9 @@ struct JsonLine<'a, 'e> {
 
 impl<W: Write> Observer for JsonOutput<W> {
     fn event(&mut self, t: Duration, event: &Event<'_>) {
+        if event.is_internal() {
+            return;
+        }
         let line = JsonLine {
             t: seconds(t),
             event,
@@ -299,5 +326,16 @@ fn printable(text: &str) -> Cow<'_, str> {
         Cow::Owned(out)
     } else {
         Cow::Borrowed(text)
+    }
+}
+
+/// Hands every event to several observers: the output and, say, a trace.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn Observer>);
+
+impl Observer for Fanout<'_> {
+    fn event(&mut self, t: Duration, event: &Event<'_>) {
+        for observer in &mut self.0 {
+            observer.event(t, event);
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 mod event;
 mod runner;
+mod trace;
 
-pub use event::{Event, HumanOutput, JsonOutput, Observer, Reason, Status};
+pub use event::{Event, Fanout, HumanOutput, JsonOutput, Observer, Reason, Status};
 pub use runner::{Options, Outcome, run};
+pub use trace::Trace;

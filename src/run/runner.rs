@@ -348,8 +348,39 @@ impl Runner<'_, '_> {
         })
     }
 
-    /// The step's own work, without its options.
+    /// The step's own work, without its options; a block reports where it
+    /// starts and ends, for the trace.
     fn body<'s>(
+        &'s self,
+        step: &'s Step,
+        execution: u64,
+        at: Instant,
+    ) -> LocalBoxFuture<'s, Stepped> {
+        Box::pin(async move {
+            let block = match &step.kind {
+                StepKind::Sequence(_) => Some(("sequence", None)),
+                StepKind::Parallel(_) => Some(("parallel", None)),
+                StepKind::Run(routine) => {
+                    Some(("run", Some(self.plan.routine_names[*routine].as_str())))
+                }
+                StepKind::Message { .. } | StepKind::Delay(_) => None,
+            };
+            let Some((block, name)) = block else {
+                return self.work(step, execution, at).await;
+            };
+            let line = step.line;
+            self.emit(at, &Event::BlockStart { line, block, name });
+            let result = self.work(step, execution, at).await;
+            let end = match &result {
+                Ok(end) => *end,
+                Err(failure) => failure.at,
+            };
+            self.emit(end, &Event::BlockEnd { line, block });
+            result
+        })
+    }
+
+    fn work<'s>(
         &'s self,
         step: &'s Step,
         execution: u64,
