@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{CheckArgs, Cli, Command, RunArgs};
 use crate::report::{self, Exit, Format, Reporter};
-use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Status, Trace};
+use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Status, Timeline, Trace};
 use crate::source::{Source, expand_paths};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
@@ -173,9 +173,13 @@ fn run(args: &RunArgs) -> Exit {
         Format::Json => Box::new(JsonOutput::new(stdout)),
     };
     let mut trace = args.trace.as_ref().map(|_| Trace::default());
+    let mut timeline = args.timeline.then(Timeline::default);
     let mut observers: Vec<&mut dyn Observer> = vec![observer.as_mut()];
     if let Some(trace) = trace.as_mut() {
         observers.push(trace);
+    }
+    if let Some(timeline) = timeline.as_mut() {
+        observers.push(timeline);
     }
     let mut observer = Fanout(observers);
     let outcome = runtime.block_on(async {
@@ -194,6 +198,18 @@ fn run(args: &RunArgs) -> Exit {
         .await
     });
     drop(observer);
+    if let Some(timeline) = timeline {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(80);
+        let chart = timeline.render(width);
+        // The chart is for people: beside JSON events it goes to stderr.
+        let _ = match args.format {
+            Format::Human => std::io::stdout().write_all(chart.as_bytes()),
+            Format::Json => std::io::stderr().write_all(chart.as_bytes()),
+        };
+    }
     if let (Some(trace), Some(path)) = (trace, &args.trace)
         && let Err(err) = std::fs::write(path, trace.to_json())
     {

@@ -97,6 +97,11 @@ pub struct RunArgs {
     /// Perfetto or chrome://tracing.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+
+    /// After the run, draw a text Gantt chart: a row per device, a bar per
+    /// operation (on stderr with `--format json`).
+    #[arg(long)]
+    pub timeline: bool,
 }
 
 #[derive(Debug, Args)]

@@ -446,3 +446,54 @@ fn control_characters_from_the_file_are_not_sent_to_the_terminal() {
         run.stdout
     );
 }
+
+/// `--timeline` draws a row per device after the run, fitted to the width.
+#[test]
+fn timeline_draws_each_devices_operations() {
+    let run = Test::new()
+        .program(&wake_up())
+        .env("COLUMNS", "70")
+        .args(["run", "--virtual-time", "--timeline", "program.yaml"])
+        .run();
+    let chart: Vec<&str> = run
+        .stdout
+        .lines()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert_eq!(
+        chart.join("\n"),
+        "\
+hue_light │===========███████████████████████            ============
+speaker   │===========███████████████████████            ============
+toilet    │===========            ███████████████████████============
+          └─────────────────────────────────────────────────────────┘
+           0s                                                  2.500s
+           = connect/disconnect  █ message  x failed  ~ cancelled"
+    );
+    // Failures and cancellations are marked.
+    let run = Test::new()
+        .program(
+            "devices:\n  t: { kind: smart_toilet, latency: 100ms, failure_rate: 1 }\n  s: { kind: smart_speaker, latency: 1s }\nprogram:\n  parallel:\n    - { device: t, message: FLUSH }\n    - { device: s, message: PLAY_SONG, data: \"x\" }\n",
+        )
+        .env("COLUMNS", "40")
+        .args(["run", "--virtual-time", "--timeline", "--format", "json", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(run.stderr.contains("t │"), "{}", run.stderr);
+    let toilet = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("t │"))
+        .expect("toilet row");
+    let speaker = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("s │"))
+        .expect("speaker row");
+    assert!(toilet.contains('x'), "{toilet}");
+    assert!(speaker.contains('~'), "{speaker}");
+}

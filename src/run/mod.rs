@@ -2,8 +2,10 @@
 
 mod event;
 mod runner;
+mod timeline;
 mod trace;
 
 pub use event::{Event, Fanout, HumanOutput, JsonOutput, Observer, Reason, Status};
 pub use runner::{Options, Outcome, run};
+pub use timeline::Timeline;
 pub use trace::Trace;

@@ -21,6 +21,7 @@ pub struct Test {
     stdout: Option<String>,
     stderr: Option<String>,
     status: i32,
+    env: Vec<(String, String)>,
 }
 
 impl Test {
@@ -31,6 +32,7 @@ impl Test {
             stdout: None,
             stderr: None,
             status: 0,
+            env: Vec::new(),
         }
     }
 
@@ -54,6 +56,11 @@ impl Test {
         S: Into<String>,
     {
         self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
         self
     }
 
@@ -84,6 +91,7 @@ impl Test {
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             .env_remove("COLUMNS")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run iotrun");
         Run::from(output)
