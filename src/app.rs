@@ -1,14 +1,14 @@
 //! What each command does, from parsed arguments to an exit status.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{CheckArgs, Cli, Command, RunArgs};
 use crate::report::{self, Exit, Format, Reporter};
-use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Status, Timeline, Trace};
+use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Progress, Status, Timeline, Trace};
 use crate::source::{Source, expand_paths};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
@@ -165,6 +165,15 @@ fn run(args: &RunArgs) -> Exit {
     };
     let stdout = std::io::stdout();
     let mut observer: Box<dyn Observer> = match args.format {
+        // Live progress only for people at a terminal, never on a pipe.
+        Format::Human if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() => {
+            let estimate = plan.estimate();
+            Box::new(Progress::new(
+                HumanOutput::new(stdout, plan.name.clone(), plan.devices.len()),
+                estimate.messages,
+                estimate.duration,
+            ))
+        }
         Format::Human => Box::new(HumanOutput::new(
             stdout,
             plan.name.clone(),

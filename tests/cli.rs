@@ -495,3 +495,43 @@ fn every_program_names_the_schema() {
         );
     }
 }
+
+/// Live progress on a terminal (a pseudo-terminal made by `script`): a bar
+/// with messages done of the total, in flight, elapsed and expected time.
+/// It never shows on a pipe (every other test reads a pipe and sees none).
+#[cfg(unix)]
+#[test]
+fn live_progress_shows_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let dir = common::TempDir::new();
+    let path = dir.path().join("program.yaml");
+    std::fs::write(
+        &path,
+        "devices:\n  l: { kind: hue_light, latency: 300ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_OFF }\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_OFF }\n  - { device: l, message: SWITCH_ON }\n",
+    )
+    .expect("write program");
+    let output = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{BIN} run {}", path.display()),
+            "/dev/null",
+        ])
+        .output()
+        .expect("script");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(screen.contains("/5 messages, "), "{screen}");
+    assert!(screen.contains(" in flight, "), "{screen}");
+    assert!(screen.contains(" s of 2.1 s"), "{screen}");
+    assert!(screen.contains("done in 2.1"), "{screen}");
+    // Piped, the same run has no bar.
+    let piped = Command::new(BIN)
+        .arg("run")
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains("/5 messages"));
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("/5 messages"));
+}

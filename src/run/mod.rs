@@ -1,11 +1,13 @@
 //! Plan -> a run: the tokio interpreter and the events it reports.
 
 mod event;
+mod progress;
 mod runner;
 mod timeline;
 mod trace;
 
 pub use event::{Event, Fanout, HumanOutput, JsonOutput, Observer, Reason, Status};
+pub use progress::Progress;
 pub use runner::{Options, Outcome, run};
 pub use timeline::Timeline;
 pub use trace::Trace;
