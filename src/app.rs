@@ -169,7 +169,12 @@ fn run(args: &RunArgs) -> Exit {
         Format::Human if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() => {
             let estimate = plan.estimate();
             Box::new(Progress::new(
-                HumanOutput::new(stdout, plan.name.clone(), plan.devices.len()),
+                HumanOutput::new(
+                    stdout,
+                    plan.name.clone(),
+                    plan.devices.len(),
+                    estimate.duration,
+                ),
                 estimate.messages,
                 estimate.duration,
             ))
@@ -178,6 +183,7 @@ fn run(args: &RunArgs) -> Exit {
             stdout,
             plan.name.clone(),
             plan.devices.len(),
+            plan.estimate().duration,
         )),
         Format::Json => Box::new(JsonOutput::new(stdout)),
     };

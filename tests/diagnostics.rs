@@ -1331,6 +1331,7 @@ fn numbers_are_text_as_spelled() {
 [  0.000s] Disconnecting Smart Speaker.
 [  0.000s] Smart Speaker disconnected.
 1984: done in 0.000 s, 2 messages, 1 device.
+  expected 0 s; attempts: 2 done, 0 failed, 0 cancelled; busiest: `s` (2 attempts).
 ",
         )
         .run();

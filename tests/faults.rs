@@ -279,7 +279,7 @@ program.yaml: 1 error, 0 warnings
     );
     assert!(
         run.stdout
-            .ends_with("failed in 0.080 s, 0 messages, 1 device (again with --seed 1).\n"),
+            .ends_with("failed in 0.080 s, 0 messages, 1 device (again with --seed 1).\n  expected 0.03 s; attempts: 0 done, 3 failed, 0 cancelled; busiest: `toilet` (3 attempts).\n"),
         "{}",
         run.stdout
     );

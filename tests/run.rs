@@ -222,6 +222,11 @@ fn human_output_has_the_seeds_lines_in_the_seeds_order_per_device() {
         ),
     ]);
     let lines: Vec<&str> = run.stdout.lines().collect();
+    let (details, lines) = lines.split_last().expect("output");
+    assert_eq!(
+        *details,
+        "  expected 2.5 s; attempts: 7 done, 0 failed, 0 cancelled; busiest: `speaker` (3 attempts)."
+    );
     let (summary, device_lines) = lines.split_last().expect("output");
     assert_eq!(*summary, "Wake up: done in 2.500 s, 7 messages, 3 devices.");
     for (device, want) in expected {
@@ -385,7 +390,7 @@ fn warnings_are_shown_and_the_program_runs() {
     );
     assert!(
         run.stdout
-            .ends_with("done in 3.000 s, 1 message, 2 devices.\n"),
+            .ends_with("done in 3.000 s, 1 message, 2 devices.\n  expected 3 s; attempts: 1 done, 0 failed, 0 cancelled; busiest: `l` (1 attempt).\n"),
         "{}",
         run.stdout
     );

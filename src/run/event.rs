@@ -185,11 +185,61 @@ pub struct HumanOutput<W: Write> {
     out: W,
     name: Option<String>,
     devices: usize,
+    /// The critical path the plan expects, for the closing summary.
+    expected: Duration,
+    done: u64,
+    failed: u64,
+    cancelled: u64,
+    /// Messages sent to each device (attempts included), by name.
+    per_device: Vec<(String, u64)>,
 }
 
 impl<W: Write> HumanOutput<W> {
-    pub fn new(out: W, name: Option<String>, devices: usize) -> Self {
-        HumanOutput { out, name, devices }
+    pub fn new(out: W, name: Option<String>, devices: usize, expected: Duration) -> Self {
+        HumanOutput {
+            out,
+            name,
+            devices,
+            expected,
+            done: 0,
+            failed: 0,
+            cancelled: 0,
+            per_device: Vec::new(),
+        }
+    }
+
+    fn count_message(&mut self, device: &str) {
+        match self.per_device.iter_mut().find(|(name, _)| name == device) {
+            Some((_, count)) => *count += 1,
+            None => self.per_device.push((device.to_string(), 1)),
+        }
+    }
+
+    /// "expected 2.5 s; attempts: 7 done, 0 failed, 0 cancelled; busiest:
+    /// `speaker` (3 attempts)": how the run compares with the critical
+    /// path, what became of each message attempt, and the device that had
+    /// the most.
+    fn details(&self) -> String {
+        let busiest = self
+            .per_device
+            .iter()
+            .rev()
+            .max_by_key(|(_, attempts)| *attempts)
+            .map(|(name, attempts)| {
+                format!(
+                    "; busiest: `{}` ({})",
+                    printable(name),
+                    count(*attempts, "attempt")
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "expected {} s; attempts: {} done, {} failed, {} cancelled{busiest}.",
+            self.expected.as_secs_f64(),
+            self.done,
+            self.failed,
+            self.cancelled,
+        )
     }
 }
 
@@ -202,20 +252,30 @@ impl<W: Write> Observer for HumanOutput<W> {
                 kind,
                 message,
                 data,
+                device,
                 ..
-            } => kind.handling_line(message, &printable(data.unwrap_or(""))),
-            Event::MessageEnd { kind, .. } => kind.received_line(),
+            } => {
+                self.count_message(device);
+                kind.handling_line(message, &printable(data.unwrap_or("")))
+            }
+            Event::MessageEnd { kind, .. } => {
+                self.done += 1;
+                kind.received_line()
+            }
             Event::MessageFailed {
                 kind,
                 message,
                 attempt,
                 reason,
                 ..
-            } => format!(
-                "{} failed message of type {message}: {} (attempt {attempt}).",
-                kind.display(),
-                reason.describe()
-            ),
+            } => {
+                self.failed += 1;
+                format!(
+                    "{} failed message of type {message}: {} (attempt {attempt}).",
+                    kind.display(),
+                    reason.describe()
+                )
+            }
             Event::MessageRetry {
                 kind,
                 message,
@@ -227,6 +287,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                 crate::duration::display(wait)
             ),
             Event::MessageCancelled { kind, message, .. } => {
+                self.cancelled += 1;
                 format!("{} message of type {message} cancelled.", kind.display())
             }
             Event::NodeFailed { line, reason } => {
@@ -268,6 +329,8 @@ impl<W: Write> Observer for HumanOutput<W> {
                     count(messages, "message"),
                     count(self.devices as u64, "device"),
                 );
+                let details = self.details();
+                let _ = writeln!(self.out, "  {details}");
                 return;
             }
         };
