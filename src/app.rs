@@ -225,6 +225,9 @@ fn run(args: &RunArgs) -> Exit {
             Format::Json => std::io::stderr().write_all(chart.as_bytes()),
         };
     }
+    // The trace is written last; a failure to write it does not hide how
+    // the run went.
+    let mut trace_failed = false;
     if let (Some(trace), Some(path)) = (trace, &args.trace)
         && let Err(err) = std::fs::write(path, trace.to_json())
     {
@@ -233,7 +236,7 @@ fn run(args: &RunArgs) -> Exit {
             format!("cannot write the trace to `{}`: {err}", path.display()),
         );
         reporter.write(&[diagnostic], &name, None);
-        return Exit::Usage;
+        trace_failed = true;
     }
     // A failure stays a failure when Ctrl-C came during the disconnect.
     if let Some(failure) = &outcome.failure {
@@ -242,10 +245,15 @@ fn run(args: &RunArgs) -> Exit {
             .with_help(failure.help);
         reporter.write(&[diagnostic], &name, Some(&source));
     }
-    match outcome.status {
+    let exit = match outcome.status {
         Status::Ok => Exit::Success,
         Status::Failed => Exit::Invalid,
         Status::Interrupted => Exit::Interrupted,
+    };
+    if trace_failed && exit == Exit::Success {
+        Exit::Usage
+    } else {
+        exit
     }
 }
 

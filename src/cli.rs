@@ -85,7 +85,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub virtual_time: bool,
 
-    /// Seed for device ids, so that a run can be repeated exactly.
+    /// Seed for device ids, jitter and failures, so that a run can be
+    /// repeated exactly.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
