@@ -54,16 +54,25 @@ fn print(text: &str) -> Exit {
     Exit::Success
 }
 
+/// Reads a program file; one that cannot be read is reported (an I/O error,
+/// exit 2 for the caller).
+fn read(path: &Path, reporter: &mut Reporter) -> Option<Source> {
+    match Source::read(path) {
+        Ok(source) => Some(source),
+        Err(diagnostic) => {
+            let name = path.display().to_string();
+            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
+            None
+        }
+    }
+}
+
 /// Draws a valid program; an invalid one gets its diagnostics instead.
 fn graph(path: &Path, format: crate::graph::GraphFormat) -> Exit {
     let name = path.display().to_string();
     let mut reporter = Reporter::stderr(Format::Human);
-    let source = match Source::read(path) {
-        Ok(source) => source,
-        Err(diagnostic) => {
-            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
-            return Exit::Usage;
-        }
+    let Some(source) = read(path, &mut reporter) else {
+        return Exit::Usage;
     };
     let loaded = load(&source);
     let errors: Vec<Diagnostic> = loaded
@@ -100,12 +109,8 @@ fn check(args: &CheckArgs) -> Exit {
 
 fn check_file(path: &Path, reporter: &mut Reporter, args: &CheckArgs) -> Exit {
     let name = path.display().to_string();
-    let source = match Source::read(path) {
-        Ok(source) => source,
-        Err(diagnostic) => {
-            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
-            return Exit::Usage;
-        }
+    let Some(source) = read(path, reporter) else {
+        return Exit::Usage;
     };
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
@@ -133,12 +138,8 @@ fn run(args: &RunArgs) -> Exit {
     let name = path.display().to_string();
     // Diagnostics go to stderr: stdout is the run's own output.
     let mut reporter = Reporter::stderr(args.format);
-    let source = match Source::read(path) {
-        Ok(source) => source,
-        Err(diagnostic) => {
-            reporter.write(std::slice::from_ref(&diagnostic), &name, None);
-            return Exit::Usage;
-        }
+    let Some(source) = read(path, &mut reporter) else {
+        return Exit::Usage;
     };
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
