@@ -7,6 +7,8 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{CheckArgs, Cli, Command, RunArgs};
+use crate::interrupt::Interrupts;
+use crate::output::Output;
 use crate::report::{self, Exit, Format, Reporter};
 use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Progress, Status, Timeline, Trace};
 use crate::source::{Source, expand_paths};
@@ -45,13 +47,16 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     exit.code()
 }
 
-/// Writes a command's whole output to stdout.
+/// Writes a command's whole output to stdout; output that cannot be
+/// written (a full disk) is an I/O error, exit 2.
 fn print(text: &str) -> Exit {
-    let mut stdout = std::io::stdout();
-    // A closed pipe (`| head`) is the reader's choice, not an error.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-    Exit::Success
+    match report::write_whole(&mut std::io::stdout(), text.as_bytes()) {
+        Ok(()) => Exit::Success,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "iotrun: cannot write the output: {err}");
+            Exit::Usage
+        }
+    }
 }
 
 /// Reads a program file; one that cannot be read is reported (an I/O error,
@@ -81,10 +86,11 @@ fn graph(path: &Path, format: crate::graph::GraphFormat) -> Exit {
         .filter(Diagnostic::is_error)
         .collect();
     reporter.write(&errors, &name, Some(&source));
-    match loaded.plan {
+    let exit = match loaded.plan {
         Some(plan) => print(&crate::graph::render(&plan, format)),
         None => Exit::for_diagnostics(&errors),
-    }
+    };
+    exit.max(reporter.exit())
 }
 
 fn check(args: &CheckArgs) -> Exit {
@@ -95,19 +101,25 @@ fn check(args: &CheckArgs) -> Exit {
         Format::Json => Reporter::stdout(Format::Json),
     };
     let mut exit = Exit::Success;
+    let mut summaries = Exit::Success;
     for path in expand_paths(&args.paths) {
         exit = exit.max(match path {
-            Ok(path) => check_file(&path, &mut reporter, args),
+            Ok(path) => check_file(&path, &mut reporter, args, &mut summaries),
             Err((name, diagnostic)) => {
                 reporter.write(std::slice::from_ref(&diagnostic), &name, None);
                 Exit::Usage
             }
         });
     }
-    exit
+    exit.max(reporter.exit()).max(summaries)
 }
 
-fn check_file(path: &Path, reporter: &mut Reporter, args: &CheckArgs) -> Exit {
+fn check_file(
+    path: &Path,
+    reporter: &mut Reporter,
+    args: &CheckArgs,
+    summaries: &mut Exit,
+) -> Exit {
     let name = path.display().to_string();
     let Some(source) = read(path, reporter) else {
         return Exit::Usage;
@@ -115,7 +127,10 @@ fn check_file(path: &Path, reporter: &mut Reporter, args: &CheckArgs) -> Exit {
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
     if let (Some(plan), Format::Human) = (&loaded.plan, args.format) {
-        let _ = writeln!(std::io::stdout(), "{}", report::summary(&name, plan));
+        let line = format!("{}\n", report::summary(&name, plan));
+        if report::write_whole(&mut std::io::stdout(), line.as_bytes()).is_err() {
+            *summaries = Exit::Usage;
+        }
     }
     let exit = Exit::for_diagnostics(&loaded.diagnostics);
     if args.deny_warnings && !loaded.diagnostics.is_empty() {
@@ -146,16 +161,54 @@ fn run(args: &RunArgs) -> Exit {
     let Some(plan) = loaded.plan else {
         return Exit::for_diagnostics(&loaded.diagnostics);
     };
+    // Signals are heard from before the first device connects: a Ctrl-C at
+    // any moment of the run disconnects every device.
+    let interrupts = match Interrupts::listen() {
+        Ok(interrupts) => interrupts,
+        Err(err) => {
+            return cannot(
+                &mut reporter,
+                &name,
+                format!("cannot listen for signals: {err}"),
+            );
+        }
+    };
+    let estimate = plan.estimate();
+    // Live progress only for people at a terminal, never on a pipe.
+    let (progress, bar) = if args.format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+    {
+        let (progress, bar) = Progress::new(estimate.messages, estimate.duration);
+        (Some(progress), Some(bar))
+    } else {
+        (None, None)
+    };
+    let output = match Output::spawn(Box::new(std::io::stdout()), interrupts.clone(), bar) {
+        Ok(output) => output,
+        Err(err) => {
+            return cannot(
+                &mut reporter,
+                &name,
+                format!("cannot start the output: {err}"),
+            );
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_time()
         .start_paused(args.virtual_time)
+        // Output is handed to its writer whenever the run waits: live, yet
+        // written in chunks.
+        .on_thread_park(output.idle_hook())
         .build();
     let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => {
-            let diagnostic = Diagnostic::new(Code::Io, format!("cannot start the runtime: {err}"));
-            reporter.write(&[diagnostic], &name, None);
-            return Exit::Usage;
+            return cannot(
+                &mut reporter,
+                &name,
+                format!("cannot start the runtime: {err}"),
+            );
         }
     };
     let options = crate::run::Options {
@@ -164,33 +217,23 @@ fn run(args: &RunArgs) -> Exit {
         seed: args.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
         virtual_time: args.virtual_time,
     };
-    let stdout = std::io::stdout();
-    let mut observer: Box<dyn Observer> = match args.format {
-        // Live progress only for people at a terminal, never on a pipe.
-        Format::Human if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() => {
-            let estimate = plan.estimate();
-            Box::new(Progress::new(
-                HumanOutput::new(
-                    stdout,
-                    plan.name.clone(),
-                    plan.devices.len(),
-                    estimate.duration,
-                ),
-                estimate.messages,
-                estimate.duration,
-            ))
-        }
+    let mut shown: Box<dyn Observer> = match args.format {
         Format::Human => Box::new(HumanOutput::new(
-            stdout,
+            output.sink(),
             plan.name.clone(),
             plan.devices.len(),
-            plan.estimate().duration,
+            estimate.duration,
         )),
-        Format::Json => Box::new(JsonOutput::new(stdout)),
+        Format::Json => Box::new(JsonOutput::new(output.sink())),
     };
+    let mut connections = interrupts.connections();
+    let mut progress = progress;
     let mut trace = args.trace.as_ref().map(|_| Trace::default());
     let mut timeline = args.timeline.then(Timeline::default);
-    let mut observers: Vec<&mut dyn Observer> = vec![observer.as_mut()];
+    let mut observers: Vec<&mut dyn Observer> = vec![&mut connections, shown.as_mut()];
+    if let Some(progress) = progress.as_mut() {
+        observers.push(progress);
+    }
     if let Some(trace) = trace.as_mut() {
         observers.push(trace);
     }
@@ -198,22 +241,22 @@ fn run(args: &RunArgs) -> Exit {
         observers.push(timeline);
     }
     let mut observer = Fanout(observers);
-    let outcome = runtime.block_on(async {
-        // Signal handlers are set up before the first device connects: a
-        // Ctrl-C at any moment of the run is heard.
-        let signals = Signals::new();
+    let outcome = runtime.block_on(
         // The whole run is one task that polls thousands of concurrent steps;
-        // tokio's cooperative budget (128 polls per turn) would make a `parallel`
-        // of 100,000 messages re-poll itself quadratically, so it is off.
+        // tokio's cooperative budget (128 polls per turn) would make a
+        // `parallel` of 100,000 messages re-poll itself quadratically, so it
+        // is off, and the runner gives the runtime turns of its own.
         tokio::task::unconstrained(crate::run::run(
             &plan,
             options,
             &mut observer,
-            interrupted(signals),
-        ))
-        .await
-    });
+            interrupts.requested(),
+        )),
+    );
     drop(observer);
+    drop(shown);
+    // Every device is disconnected: a signal from here on exits at once.
+    interrupts.run_over();
     if let Some(timeline) = timeline {
         let width = std::env::var("COLUMNS")
             .ok()
@@ -222,22 +265,32 @@ fn run(args: &RunArgs) -> Exit {
         let chart = timeline.render(width);
         // The chart is for people: beside JSON events it goes to stderr.
         let _ = match args.format {
-            Format::Human => std::io::stdout().write_all(chart.as_bytes()),
+            Format::Human => output.sink().write_all(chart.as_bytes()),
             Format::Json => std::io::stderr().write_all(chart.as_bytes()),
         };
     }
+    let mut exit = match outcome.status {
+        Status::Ok => Exit::Success,
+        Status::Failed => Exit::Invalid,
+        Status::Interrupted => Exit::Interrupted,
+    };
+    if let Some(err) = output.finish() {
+        exit = exit.max(cannot(
+            &mut reporter,
+            &name,
+            format!("cannot write the run's output: {err}"),
+        ));
+    }
     // The trace is written last; a failure to write it does not hide how
     // the run went.
-    let mut trace_failed = false;
     if let (Some(trace), Some(path)) = (trace, &args.trace)
         && let Err(err) = std::fs::write(path, trace.to_json())
     {
-        let diagnostic = Diagnostic::new(
-            Code::Io,
+        exit = exit.max(cannot(
+            &mut reporter,
+            &name,
             format!("cannot write the trace to `{}`: {err}", path.display()),
-        );
-        reporter.write(&[diagnostic], &name, None);
-        trace_failed = true;
+        ));
     }
     // A failure stays a failure when Ctrl-C came during the disconnect.
     if let Some(failure) = &outcome.failure {
@@ -246,77 +299,11 @@ fn run(args: &RunArgs) -> Exit {
             .with_help(failure.help);
         reporter.write(&[diagnostic], &name, Some(&source));
     }
-    let exit = match outcome.status {
-        Status::Ok => Exit::Success,
-        Status::Failed => Exit::Invalid,
-        Status::Interrupted => Exit::Interrupted,
-    };
-    if trace_failed && exit == Exit::Success {
-        Exit::Usage
-    } else {
-        exit
-    }
+    exit.max(reporter.exit())
 }
 
-/// Resolves on the first Ctrl-C (SIGINT) or SIGTERM. From then on, a second
-/// one exits at once, without waiting for devices to disconnect.
-async fn interrupted(mut signals: Signals) {
-    signals.recv().await;
-    tokio::spawn(async move {
-        signals.recv().await;
-        std::process::exit(Exit::Interrupted.code());
-    });
-}
-
-/// SIGINT and SIGTERM, listened to from the moment this is made. (tokio's
-/// `ctrl_c()` only listens once first polled: a signal sent as the run
-/// starts would kill the process with devices connected.)
-struct Signals {
-    #[cfg(unix)]
-    interrupt: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Signals {
-                interrupt: signal(SignalKind::interrupt()).ok(),
-                terminate: signal(SignalKind::terminate()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            Signals {}
-        }
-    }
-
-    /// The next signal; never, if none can be listened to.
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
-                let received = match signal {
-                    Some(signal) => signal.recv().await.is_some(),
-                    None => false,
-                };
-                if !received {
-                    std::future::pending::<()>().await;
-                }
-            }
-            tokio::select! {
-                () = next(&mut self.interrupt) => {}
-                () = next(&mut self.terminate) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-    }
+/// Reports an I/O failure of the run itself (not of the program): exit 2.
+fn cannot(reporter: &mut Reporter, name: &str, what: String) -> Exit {
+    reporter.write(&[Diagnostic::new(Code::Io, what)], name, None);
+    Exit::Usage
 }

@@ -61,6 +61,8 @@ pub struct Reporter {
     format: Format,
     handler: GraphicalReportHandler,
     out: Box<dyn Write>,
+    /// The first failure to write, other than a closed pipe.
+    failed: Option<std::io::Error>,
 }
 
 impl Reporter {
@@ -83,6 +85,7 @@ impl Reporter {
                 .with_links(false)
                 .with_width(width),
             out,
+            failed: None,
         }
     }
 
@@ -148,12 +151,36 @@ impl Reporter {
                 count(warnings as u64, "warning")
             ));
         }
-        // Diagnostics that cannot be written (closed pipe) are lost, but the
-        // exit status still says what happened.
-        let _ = self.out.write_all(text.as_bytes());
-        let _ = self.out.flush();
+        // Diagnostics that cannot be written to a closed pipe are lost, but
+        // the exit status still says what happened; any other failure is
+        // an I/O error of its own (see `Reporter::exit`).
+        if let Err(err) = write_whole(&mut self.out, text.as_bytes())
+            && self.failed.is_none()
+        {
+            self.failed = Some(err);
+        }
+    }
+
+    /// `Exit::Usage` when some diagnostic could not be written.
+    pub fn exit(&self) -> Exit {
+        if self.failed.is_some() {
+            Exit::Usage
+        } else {
+            Exit::Success
+        }
     }
 }
+
+/// Writes `bytes` whole and flushes. A closed pipe (`| head`) is the
+/// reader's choice and not an error; any other failure is.
+pub fn write_whole(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err),
+        _ => Ok(()),
+    }
+}
+
+impl Reporter {}
 
 /// What `iotrun check` says of a valid file: "wake_up.yaml: 3 devices,
 /// 7 messages, 2.5 s".

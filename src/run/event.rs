@@ -322,32 +322,40 @@ impl<W: Write> Observer for HumanOutput<W> {
                 } else {
                     String::new()
                 };
-                let _ = writeln!(
-                    self.out,
-                    "{title}{verb} in {:.3} s, {}, {}{repeat}.",
+                let summary = format!(
+                    "{title}{verb} in {:.3} s, {}, {}{repeat}.\n  {}\n",
                     seconds(duration),
                     count(messages, "message"),
                     count(self.devices as u64, "device"),
+                    self.details(),
                 );
-                let details = self.details();
-                let _ = writeln!(self.out, "  {details}");
+                let _ = self.out.write_all(summary.as_bytes());
+                let _ = self.out.flush();
                 return;
             }
         };
-        // A closed stdout (say, `| head`) must not stop the run halfway and
-        // leave devices connected; the run goes on without its output.
-        let _ = writeln!(self.out, "[{:>7.3}s] {line}", seconds(t));
+        // One write a line. A closed stdout (say, `| head`) must not stop
+        // the run halfway and leave devices connected; the run goes on
+        // without its output (see `output.rs` for what is reported).
+        let _ = self
+            .out
+            .write_all(format!("[{:>7.3}s] {line}\n", seconds(t)).as_bytes());
     }
 }
 
-/// One JSON object per event per line, flushed as it happens.
+/// One JSON object per event per line, each written whole as it happens.
 pub struct JsonOutput<W: Write> {
     out: W,
+    /// The line being made: one write a line, whatever serde does.
+    line: Vec<u8>,
 }
 
 impl<W: Write> JsonOutput<W> {
     pub fn new(out: W) -> Self {
-        JsonOutput { out }
+        JsonOutput {
+            out,
+            line: Vec::with_capacity(256),
+        }
     }
 }
 
@@ -367,8 +375,10 @@ impl<W: Write> Observer for JsonOutput<W> {
             t: seconds(t),
             event,
         };
-        if serde_json::to_writer(&mut self.out, &line).is_ok() {
-            let _ = self.out.write_all(b"\n");
+        self.line.clear();
+        if serde_json::to_writer(&mut self.line, &line).is_ok() {
+            self.line.push(b'\n');
+            let _ = self.out.write_all(&self.line);
             let _ = self.out.flush();
         }
     }

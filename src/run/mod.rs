@@ -7,7 +7,7 @@ mod timeline;
 mod trace;
 
 pub use event::{Event, Fanout, HumanOutput, JsonOutput, Observer, Reason, Status};
-pub use progress::Progress;
+pub use progress::{Bar, Progress};
 pub use runner::{Options, Outcome, run};
 pub use timeline::Timeline;
 pub use trace::Trace;

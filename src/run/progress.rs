@@ -1,8 +1,14 @@
 //! Live progress on a terminal, for runs that take longer than a moment:
 //! messages done of the expected total, messages in flight, elapsed and
-//! expected time. It wraps the device lines, so that the bar is redrawn
-//! below them rather than through them.
+//! expected time.
+//!
+//! Two halves: [`Progress`] is an observer of the run that only counts
+//! (the runtime never touches the terminal, so a terminal that stops
+//! reading cannot stop the run), and [`Bar`] draws those counts from the
+//! output's writer thread, below the device lines it writes.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,64 +18,109 @@ use super::event::{Event, Observer, seconds};
 /// How long a run goes before the bar appears.
 const A_MOMENT: Duration = Duration::from_secs(1);
 
-pub struct Progress<O: Observer> {
-    inner: O,
-    bar: ProgressBar,
-    shown: bool,
-    started: Instant,
-    expected: Duration,
-    in_flight: u64,
-    done: u64,
+#[derive(Default)]
+struct Counts {
+    done: AtomicU64,
+    in_flight: AtomicU64,
+    /// The run's time of its latest event, in microseconds.
+    elapsed: AtomicU64,
 }
 
-impl<O: Observer> Progress<O> {
+impl Counts {
+    /// A message is no longer in flight. (A message cancelled while it waits
+    /// for its retry had already failed: never below zero.)
+    fn landed(&self) {
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(1))
+            });
+    }
+}
+
+/// Counts a run's messages for its [`Bar`].
+pub struct Progress(Arc<Counts>);
+
+/// Draws a [`Progress`] on stderr.
+pub struct Bar {
+    bar: ProgressBar,
+    counts: Arc<Counts>,
+    started: Instant,
+    expected: Duration,
+    shown: bool,
+}
+
+impl Progress {
     /// `messages` and `expected` come from the plan's estimate.
-    pub fn new(inner: O, messages: u64, expected: Duration) -> Self {
+    pub fn new(messages: u64, expected: Duration) -> (Progress, Bar) {
         let bar = ProgressBar::with_draw_target(Some(messages), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} messages, {msg}") {
             bar.set_style(style);
         }
-        Progress {
-            inner,
-            bar,
-            shown: false,
-            started: Instant::now(),
-            expected,
-            in_flight: 0,
-            done: 0,
-        }
+        let counts = Arc::new(Counts::default());
+        (
+            Progress(counts.clone()),
+            Bar {
+                bar,
+                counts,
+                started: Instant::now(),
+                expected,
+                shown: false,
+            },
+        )
     }
 }
 
-impl<O: Observer> Observer for Progress<O> {
+impl Observer for Progress {
     fn event(&mut self, t: Duration, event: &Event<'_>) {
-        let inner = &mut self.inner;
-        self.bar.suspend(|| inner.event(t, event));
+        let counts = &self.0;
         match event {
-            Event::MessageStart { .. } => self.in_flight += 1,
+            Event::MessageStart { .. } => {
+                counts.in_flight.fetch_add(1, Ordering::Relaxed);
+            }
             Event::MessageEnd { .. } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                self.done += 1;
+                counts.landed();
+                counts.done.fetch_add(1, Ordering::Relaxed);
             }
-            Event::MessageFailed { .. } | Event::MessageCancelled { .. } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-            }
-            Event::RunEnd { .. } => {
-                self.bar.finish_and_clear();
-                return;
-            }
+            Event::MessageFailed { .. } | Event::MessageCancelled { .. } => counts.landed(),
             _ => {}
         }
-        if !self.shown && self.started.elapsed() >= A_MOMENT {
+        counts
+            .elapsed
+            .store(t.as_micros().min(u64::MAX.into()) as u64, Ordering::Relaxed);
+    }
+}
+
+impl Bar {
+    /// Redraws the bar with the latest counts, once the run has gone on for
+    /// a moment.
+    pub fn refresh(&mut self) {
+        if !self.shown {
+            if self.started.elapsed() < A_MOMENT {
+                return;
+            }
             self.shown = true;
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
-        self.bar.set_position(self.done);
+        let counts = &self.counts;
+        self.bar.set_position(counts.done.load(Ordering::Relaxed));
         self.bar.set_message(format!(
             "{} in flight, {:.1} s of {:.1} s",
-            self.in_flight,
-            seconds(t),
+            counts.in_flight.load(Ordering::Relaxed),
+            seconds(Duration::from_micros(
+                counts.elapsed.load(Ordering::Relaxed)
+            )),
             seconds(self.expected)
         ));
+    }
+
+    /// Runs `f` (which writes device lines) with the bar out of the way.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
+    /// Takes the bar off the screen for good.
+    pub fn clear(self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -101,6 +101,7 @@ pub async fn run(
         observer: RefCell::new(observer),
         linked: RefCell::new(vec![false; plan.devices.len()]),
         messages: Cell::new(0),
+        unyielded: Cell::new(0),
         cancelled_at: Cell::new(Instant::now()),
     };
     let mut shutdown = pin!(shutdown);
@@ -174,6 +175,10 @@ fn device_ids(count: usize, seed: u64) -> Vec<String> {
     ids
 }
 
+/// Steps between two turns given to the runtime: a turn costs about a
+/// microsecond, and a few hundred steps take well under a millisecond.
+const STEPS_PER_TURN: u32 = 256;
+
 // Salts that keep the identities of different kinds of draws apart.
 const ROOT: u64 = 1;
 const ROUTINE: u64 = 2;
@@ -206,6 +211,8 @@ struct Runner<'p, 'o> {
     /// interrupt in the middle of connecting still disconnects them.
     linked: RefCell<Vec<bool>>,
     messages: Cell<u64>,
+    /// Steps started since the run last gave the runtime a turn.
+    unyielded: Cell<u32>,
     /// When the work being dropped was cancelled: whoever cancels sets it
     /// before dropping, and the dropped messages report that instant.
     cancelled_at: Cell<Instant>,
@@ -246,6 +253,20 @@ impl Runner<'_, '_> {
             .draw(execution, attempt, LATENCY)
             .random_range(0..=spec.jitter.as_millis().min(u64::MAX.into()) as u64);
         spec.latency.saturating_add(Duration::from_millis(jitter))
+    }
+
+    /// Gives the runtime a turn every [`STEPS_PER_TURN`] steps. The run task
+    /// has no cooperative budget (see `app.rs`), and steps that take no
+    /// time never wait: without this, a million of them would never let the
+    /// shutdown future be polled, and Ctrl-C would go unheard until the end.
+    async fn take_turns(&self) {
+        let steps = self.unyielded.get() + 1;
+        if steps < STEPS_PER_TURN {
+            self.unyielded.set(steps);
+            return;
+        }
+        self.unyielded.set(0);
+        tokio::task::yield_now().await;
     }
 
     /// Connects every device at once; ends when the slowest has.
@@ -293,6 +314,7 @@ impl Runner<'_, '_> {
         at: Instant,
     ) -> LocalBoxFuture<'s, Stepped> {
         Box::pin(async move {
+            self.take_turns().await;
             let is_message = matches!(step.kind, StepKind::Message { .. });
             let mut timed_out = false;
             let result = match step.timeout {
