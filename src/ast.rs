@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crate::device::Kind;
 use crate::diagnostic::Span;
 use crate::message::MessageType;
 
@@ -34,8 +33,9 @@ pub struct Program {
 #[derive(Debug)]
 pub struct Device {
     pub name: Spanned<String>,
-    /// `None` when the kind was missing or unknown; that is reported already.
-    pub kind: Option<Spanned<Kind>>,
+    /// The kind, an index into [`crate::device::Kind::builtins`]; `None`
+    /// when it was missing or unknown, which is reported already.
+    pub kind: Option<Spanned<usize>>,
     pub latency: Duration,
     /// Extra latency, uniform in [0, jitter], per operation.
     pub jitter: Duration,

@@ -13,8 +13,8 @@ pub const SCHEMA: &str = include_str!("../schema/program.schema.json");
 
 #[derive(Serialize)]
 struct KindEntry {
-    kind: &'static str,
-    display: &'static str,
+    kind: String,
+    display: String,
     messages: Vec<MessageEntry>,
 }
 
@@ -26,13 +26,11 @@ struct MessageEntry {
 }
 
 fn entries() -> Vec<KindEntry> {
-    Kind::ALL
-        .iter()
+    Kind::builtins()
+        .into_iter()
         .map(|kind| KindEntry {
-            kind: kind.name(),
-            display: kind.display(),
             messages: kind
-                .accepts()
+                .accepts
                 .iter()
                 .map(|message| MessageEntry {
                     message: message.name(),
@@ -43,6 +41,8 @@ fn entries() -> Vec<KindEntry> {
                     },
                 })
                 .collect(),
+            kind: kind.name,
+            display: kind.display,
         })
         .collect()
 }

@@ -42,6 +42,8 @@ enum Names {
 
 struct Checker<'a> {
     program: &'a Program,
+    /// The kinds a device may be of.
+    kinds: Vec<crate::device::Kind>,
     device_names: Vec<&'a str>,
     routine_names: Vec<&'a str>,
     /// Name comparisons spent on suggestions so far.
@@ -74,6 +76,7 @@ impl<'a> Checker<'a> {
             .collect();
         Checker {
             program,
+            kinds: crate::device::Kind::builtins(),
             device_names: program
                 .devices
                 .iter()
@@ -227,17 +230,20 @@ impl<'a> Checker<'a> {
                 self.device_used[index] = true;
                 let declared = &self.program.devices[index];
                 if let Some(kind) = &declared.kind
-                    && !kind.value.accepts().contains(&message.value)
+                    && !self.kinds[kind.value].accepts(message.value)
                 {
-                    let accepted: Vec<&str> =
-                        kind.value.accepts().iter().map(|m| m.name()).collect();
+                    let accepted: Vec<&str> = self.kinds[kind.value]
+                        .accepts
+                        .iter()
+                        .map(|m| m.name())
+                        .collect();
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::UnsupportedMessage,
                             format!(
                                 "`{}` is a {}, which does not accept {}",
                                 shown(&device.value),
-                                kind.value,
+                                self.kinds[kind.value],
                                 message.value
                             ),
                         )
@@ -248,7 +254,7 @@ impl<'a> Checker<'a> {
                         )
                         .with_help(format!(
                             "a {} accepts {}",
-                            kind.value,
+                            self.kinds[kind.value],
                             all(&accepted)
                         )),
                     );
@@ -415,6 +421,8 @@ impl<'a> Checker<'a> {
                     latency: d.latency,
                     jitter: d.jitter,
                     failure_rate: d.failure_rate,
+                    state: serde_json::Map::new(),
+                    watched: false,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -427,6 +435,7 @@ impl<'a> Checker<'a> {
         let root = self.step(self.program.program.as_ref()?, source)?;
         Some(Plan {
             name: self.program.name.clone(),
+            kinds: self.kinds.clone(),
             devices,
             routines,
             routine_order: self.order.clone(),

@@ -48,6 +48,8 @@ enum Shape {
     Message,
     Point,
     Delay,
+    /// A wait for a device's state: a parallelogram.
+    Wait,
     Terminal,
 }
 
@@ -81,6 +83,7 @@ impl Drawing<'_> {
                     Shape::Message => format!("{id}[\"{label}\"]"),
                     Shape::Point => format!("{id}((\" \"))"),
                     Shape::Delay => format!("{id}{{{{\"{label}\"}}}}"),
+                    Shape::Wait => format!("{id}[/\"{label}\"/]"),
                     Shape::Terminal => format!("{id}([\"{label}\"])"),
                 };
                 writeln!(self.out, "{indent}{drawn}")
@@ -91,6 +94,7 @@ impl Drawing<'_> {
                     Shape::Message => format!("label=\"{label}\""),
                     Shape::Point => "shape=point, width=0.12".to_string(),
                     Shape::Delay => format!("label=\"{label}\", shape=hexagon"),
+                    Shape::Wait => format!("label=\"{label}\", shape=parallelogram"),
                     Shape::Terminal => format!("label=\"{label}\", shape=oval"),
                 };
                 writeln!(self.out, "{indent}{id} [{attributes}];")
@@ -125,6 +129,16 @@ impl Drawing<'_> {
                     &format!("delay {}", duration::display(*wait)),
                     Shape::Delay,
                 );
+                (id.clone(), id)
+            }
+            StepKind::Wait { device, state } => {
+                let id = self.id();
+                let label = format!(
+                    "wait {}: {}",
+                    self.plan.devices[*device].name,
+                    serde_json::to_string(state).unwrap_or_default()
+                );
+                let id = self.shape(&id, &label, Shape::Wait);
                 (id.clone(), id)
             }
             StepKind::Sequence(steps) => {

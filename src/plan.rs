@@ -7,10 +7,13 @@ pub use crate::ast::Retry;
 use crate::device::Kind;
 use crate::diagnostic::Span;
 use crate::message::MessageType;
+use serde_json::{Map, Value};
 
 #[derive(Debug)]
 pub struct Plan {
     pub name: Option<String>,
+    /// The kinds devices are of: the built-in ones, then the file's own.
+    pub kinds: Vec<Kind>,
     pub devices: Vec<PlanDevice>,
     /// Routine bodies, indexed by `Step::Run`.
     pub routines: Vec<Step>,
@@ -24,10 +27,15 @@ pub struct Plan {
 #[derive(Debug)]
 pub struct PlanDevice {
     pub name: String,
-    pub kind: Kind,
+    /// Its kind, in `Plan::kinds`.
+    pub kind: usize,
     pub latency: Duration,
     pub jitter: Duration,
     pub failure_rate: f64,
+    /// Its state when the run starts.
+    pub state: Map<String, Value>,
+    /// Whether some `wait` names it: its state changes are then events.
+    pub watched: bool,
 }
 
 /// One node of the program.
@@ -56,6 +64,12 @@ pub enum StepKind {
     Parallel(Vec<Step>),
     Delay(Duration),
     Run(usize),
+    /// Done once the device's state holds every field of `state`; its
+    /// `timeout` fails it.
+    Wait {
+        device: usize,
+        state: Map<String, Value>,
+    },
 }
 
 /// What a plan will do, computed without running it.
@@ -120,6 +134,7 @@ fn fold(
             }
         }
         StepKind::Delay(duration) => (0, *duration),
+        StepKind::Wait { .. } => (0, Duration::ZERO),
         StepKind::Run(index) => routines[*index].unwrap_or_default(),
         StepKind::Sequence(steps) => steps.iter().fold((0u64, Duration::ZERO), |(m, d), step| {
             let (sm, sd) = fold(step, routines, devices);

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::device::Kind;
 use crate::message::MessageType;
@@ -17,19 +18,19 @@ pub enum Event<'a> {
     ConnectStart {
         device: &'a str,
         #[serde(serialize_with = "as_name")]
-        kind: Kind,
+        kind: &'a Kind,
         id: &'a str,
     },
     ConnectEnd {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         id: &'a str,
     },
     MessageStart {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         message: MessageType,
         data: Option<&'a str>,
         line: u32,
@@ -39,14 +40,14 @@ pub enum Event<'a> {
     MessageEnd {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         message: MessageType,
         line: u32,
     },
     MessageFailed {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         message: MessageType,
         line: u32,
         attempt: u32,
@@ -55,7 +56,7 @@ pub enum Event<'a> {
     MessageRetry {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         message: MessageType,
         line: u32,
         /// The attempt that failed.
@@ -66,7 +67,7 @@ pub enum Event<'a> {
     MessageCancelled {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         message: MessageType,
         line: u32,
     },
@@ -74,6 +75,36 @@ pub enum Event<'a> {
         line: u32,
     },
     DelayEnd {
+        line: u32,
+    },
+    /// A delay cut short: a sibling failed, a timeout, Ctrl-C.
+    DelayCancelled {
+        line: u32,
+    },
+    /// A device's state changed (only for devices some `wait` names, and
+    /// for real devices).
+    State {
+        device: &'a str,
+        state: &'a Map<String, Value>,
+    },
+    WaitStart {
+        device: &'a str,
+        line: u32,
+        /// The fields waited for; for the human line.
+        #[serde(skip)]
+        state: &'a Map<String, Value>,
+    },
+    WaitEnd {
+        device: &'a str,
+        line: u32,
+    },
+    WaitFailed {
+        device: &'a str,
+        line: u32,
+        reason: Reason,
+    },
+    WaitCancelled {
+        device: &'a str,
         line: u32,
     },
     NodeFailed {
@@ -96,13 +127,13 @@ pub enum Event<'a> {
     DisconnectStart {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         id: &'a str,
     },
     DisconnectEnd {
         device: &'a str,
         #[serde(skip)]
-        kind: Kind,
+        kind: &'a Kind,
         id: &'a str,
     },
     RunEnd {
@@ -161,8 +192,8 @@ impl Serialize for MessageType {
     }
 }
 
-fn as_name<S: serde::Serializer>(kind: &Kind, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(kind.name())
+fn as_name<S: serde::Serializer>(kind: &&Kind, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&kind.name)
 }
 
 fn as_seconds<S: serde::Serializer>(d: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -192,6 +223,8 @@ pub struct HumanOutput<W: Write> {
     cancelled: u64,
     /// Messages sent to each device (attempts included), by name.
     per_device: Vec<(String, u64)>,
+    /// The width of the device column: the longest device name.
+    width: usize,
 }
 
 impl<W: Write> HumanOutput<W> {
@@ -205,7 +238,15 @@ impl<W: Write> HumanOutput<W> {
             failed: 0,
             cancelled: 0,
             per_device: Vec::new(),
+            width: 0,
         }
+    }
+
+    /// Puts each device line's device name in a column this wide, after
+    /// the time: two lights of one kind say the same words.
+    pub fn device_column(mut self, width: usize) -> Self {
+        self.width = width;
+        self
     }
 
     fn count_message(&mut self, device: &str) {
@@ -245,9 +286,16 @@ impl<W: Write> HumanOutput<W> {
 
 impl<W: Write> Observer for HumanOutput<W> {
     fn event(&mut self, t: Duration, event: &Event<'_>) {
+        let mut on = None;
         let line = match *event {
-            Event::ConnectStart { kind, .. } => kind.connecting_line(),
-            Event::ConnectEnd { kind, .. } => kind.connected_line(),
+            Event::ConnectStart { kind, device, .. } => {
+                on = Some(device);
+                kind.connecting_line()
+            }
+            Event::ConnectEnd { kind, device, .. } => {
+                on = Some(device);
+                kind.connected_line()
+            }
             Event::MessageStart {
                 kind,
                 message,
@@ -255,10 +303,12 @@ impl<W: Write> Observer for HumanOutput<W> {
                 device,
                 ..
             } => {
+                on = Some(device);
                 self.count_message(device);
                 kind.handling_line(message, &printable(data.unwrap_or("")))
             }
-            Event::MessageEnd { kind, .. } => {
+            Event::MessageEnd { kind, device, .. } => {
+                on = Some(device);
                 self.done += 1;
                 kind.received_line()
             }
@@ -267,12 +317,14 @@ impl<W: Write> Observer for HumanOutput<W> {
                 message,
                 attempt,
                 reason,
+                device,
                 ..
             } => {
+                on = Some(device);
                 self.failed += 1;
                 format!(
                     "{} failed message of type {message}: {} (attempt {attempt}).",
-                    kind.display(),
+                    kind.display,
                     reason.describe()
                 )
             }
@@ -280,25 +332,62 @@ impl<W: Write> Observer for HumanOutput<W> {
                 kind,
                 message,
                 wait,
+                device,
                 ..
-            } => format!(
-                "Retrying message of type {message} to {} in {}.",
-                kind.display(),
-                crate::duration::display(wait)
-            ),
-            Event::MessageCancelled { kind, message, .. } => {
+            } => {
+                on = Some(device);
+                format!(
+                    "Retrying message of type {message} to {} in {}.",
+                    kind.display,
+                    crate::duration::display(wait)
+                )
+            }
+            Event::MessageCancelled {
+                kind,
+                message,
+                device,
+                ..
+            } => {
+                on = Some(device);
                 self.cancelled += 1;
-                format!("{} message of type {message} cancelled.", kind.display())
+                format!("{} message of type {message} cancelled.", kind.display)
             }
             Event::NodeFailed { line, reason } => {
                 format!("The node at line {line} failed: {}.", reason.describe())
             }
+            Event::State { device, state } => {
+                on = Some(device);
+                format!("State of {device}: {}.", printable(&json_text(state)))
+            }
+            Event::WaitStart { device, state, .. } => {
+                on = Some(device);
+                format!("Waiting for {device}: {}.", printable(&json_text(state)))
+            }
+            Event::WaitEnd { device, .. } => {
+                on = Some(device);
+                format!("Done waiting for {device}.")
+            }
+            Event::WaitFailed { device, reason, .. } => {
+                on = Some(device);
+                format!("Gave up waiting for {device}: {}.", reason.describe())
+            }
+            Event::WaitCancelled { device, .. } => {
+                on = Some(device);
+                format!("Waiting for {device} cancelled.")
+            }
             Event::DelayStart { .. }
             | Event::DelayEnd { .. }
+            | Event::DelayCancelled { .. }
             | Event::BlockStart { .. }
             | Event::BlockEnd { .. } => return,
-            Event::DisconnectStart { kind, .. } => kind.disconnecting_line(),
-            Event::DisconnectEnd { kind, .. } => kind.disconnected_line(),
+            Event::DisconnectStart { kind, device, .. } => {
+                on = Some(device);
+                kind.disconnecting_line()
+            }
+            Event::DisconnectEnd { kind, device, .. } => {
+                on = Some(device);
+                kind.disconnected_line()
+            }
             Event::RunEnd {
                 status,
                 duration,
@@ -337,9 +426,17 @@ impl<W: Write> Observer for HumanOutput<W> {
         // One write a line. A closed stdout (say, `| head`) must not stop
         // the run halfway and leave devices connected; the run goes on
         // without its output (see `output.rs` for what is reported).
-        let _ = self
-            .out
-            .write_all(format!("[{:>7.3}s] {line}\n", seconds(t)).as_bytes());
+        let text = if self.width == 0 {
+            format!("[{:>7.3}s] {line}\n", seconds(t))
+        } else {
+            format!(
+                "[{:>7.3}s] {:<width$}  {line}\n",
+                seconds(t),
+                on.unwrap_or(""),
+                width = self.width
+            )
+        };
+        let _ = self.out.write_all(text.as_bytes());
     }
 }
 
@@ -382,6 +479,11 @@ impl<W: Write> Observer for JsonOutput<W> {
             let _ = self.out.flush();
         }
     }
+}
+
+/// A state as compact JSON, for a line.
+fn json_text(state: &Map<String, Value>) -> String {
+    serde_json::to_string(state).unwrap_or_default()
 }
 
 /// Text from the program file, safe to print: a song title must not be able

@@ -1,14 +1,17 @@
 //! The interpreter. `parallel` runs its children at once and is done when
-//! all are, `sequence` runs them one by one, `delay` and every device
-//! operation are a sleep.
+//! all are, `sequence` runs them one by one, `delay` is a sleep, `wait`
+//! watches a device's state, and a message is sent to its device through
+//! the one device interface ([`crate::device::Device`]); the interpreter
+//! owns retries, timeouts (raced against the device), fail-fast,
+//! cancellation and events, and knows nothing of how a device works.
 //!
-//! Every step is scheduled against a logical start instant and sleeps
-//! *until* its deadline rather than *for* its latency: a sequence of a
-//! thousand messages then ends at the sum of their latencies, not at that sum
-//! plus a thousand timer wake-up delays. In real time, events carry the
-//! instant they really happened; under `--virtual-time` (tokio's paused
-//! clock, which works in whole milliseconds) they carry the logical instant,
-//! which is exact.
+//! Every step is scheduled against a logical start instant, and devices
+//! answer with the logical instant they are done: a sequence of a thousand
+//! messages then ends at the sum of their latencies, not at that sum plus a
+//! thousand timer wake-up delays. In real time, events carry the instant
+//! they really happened; under `--virtual-time` (tokio's paused clock, which
+//! works in whole milliseconds) they carry the logical instant, which is
+//! exact.
 //!
 //! Failure and cancellation. A step returns `Err(Failure)` when it fails;
 //! a `sequence` starts nothing after a failure, and a `parallel` drops its
@@ -17,11 +20,9 @@
 //! cancelled, so every path out — a sibling's failure, a timeout, Ctrl-C —
 //! reports the same way without any step having to know why it stopped.
 //!
-//! Randomness. Jitter and failures are drawn from a generator seeded with the
-//! run's seed, the identity of the step's execution (its path from the root,
-//! through every `run`) and the attempt, never from one shared stream: the
-//! same seed gives the same run whatever order concurrent work finishes in,
-//! in virtual and in real time alike.
+//! Identity. Each execution of a step is identified by its path from the
+//! root, through every `run`; a device gets that identity and the attempt
+//! with each command, and a simulated device seeds its draws with them.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -34,10 +35,11 @@ use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use serde_json::{Map, Value};
 use tokio::time::{Instant, sleep_until};
 
 use super::event::{Event, Observer, Reason, Status};
-use crate::device::Kind;
+use crate::device::{Command, Device, Fault, Kind, Simulated, later, mix};
 use crate::diagnostic::Span;
 use crate::message::MessageType;
 use crate::plan::{Plan, Step, StepKind};
@@ -92,15 +94,46 @@ pub async fn run(
     observer: &mut dyn Observer,
     shutdown: impl Future<Output = ()>,
 ) -> Outcome {
+    let devices = simulated(plan, options.seed);
+    run_on(plan, &devices, options, observer, shutdown).await
+}
+
+/// Every device of the plan, simulated.
+pub fn simulated(plan: &Plan, seed: u64) -> Vec<Box<dyn Device>> {
+    plan.devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Box::new(Simulated::new(
+                i,
+                seed,
+                d.latency,
+                d.jitter,
+                d.failure_rate,
+                d.state.clone(),
+            )) as Box<dyn Device>
+        })
+        .collect()
+}
+
+/// [`run`] on the given devices, one for each of the plan's, in order.
+pub async fn run_on(
+    plan: &Plan,
+    devices: &[Box<dyn Device + '_>],
+    options: Options,
+    observer: &mut dyn Observer,
+    shutdown: impl Future<Output = ()>,
+) -> Outcome {
     let runner = Runner {
         plan,
-        seed: options.seed,
+        devices,
         ids: device_ids(plan.devices.len(), options.seed),
         start: Instant::now(),
         virtual_time: options.virtual_time,
         observer: RefCell::new(observer),
         linked: RefCell::new(vec![false; plan.devices.len()]),
         messages: Cell::new(0),
+        changed_at: RefCell::new(vec![Instant::now(); plan.devices.len()]),
         unyielded: Cell::new(0),
         cancelled_at: Cell::new(Instant::now()),
     };
@@ -179,28 +212,13 @@ fn device_ids(count: usize, seed: u64) -> Vec<String> {
 /// microsecond, and a few hundred steps take well under a millisecond.
 const STEPS_PER_TURN: u32 = 256;
 
-// Salts that keep the identities of different kinds of draws apart.
+// Salts that keep the identities of executions apart.
 const ROOT: u64 = 1;
 const ROUTINE: u64 = 2;
-const CONNECT: u64 = 3;
-const DISCONNECT: u64 = 4;
-const LATENCY: u64 = 5;
-const FAILURE: u64 = 6;
-
-/// Mixes two words into one (splitmix64 of their combination): identities of
-/// executions and seeds of draws. Stable across platforms and versions.
-fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b
-        .wrapping_add(0x9E37_79B9_7F4A_7C15)
-        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 struct Runner<'p, 'o> {
     plan: &'p Plan,
-    seed: u64,
+    devices: &'p [Box<dyn Device + 'p>],
     ids: Vec<String>,
     start: Instant,
     virtual_time: bool,
@@ -211,6 +229,8 @@ struct Runner<'p, 'o> {
     /// interrupt in the middle of connecting still disconnects them.
     linked: RefCell<Vec<bool>>,
     messages: Cell<u64>,
+    /// When each device's state last changed: a wait it satisfies ends then.
+    changed_at: RefCell<Vec<Instant>>,
     /// Steps started since the run last gave the runtime a turn.
     unyielded: Cell<u32>,
     /// When the work being dropped was cancelled: whoever cancels sets it
@@ -233,26 +253,6 @@ impl Runner<'_, '_> {
     fn emit(&self, at: Instant, event: &Event<'_>) {
         let t = self.time(at);
         self.observer.borrow_mut().event(t, event);
-    }
-
-    /// A generator for one draw of one execution of a step.
-    fn draw(&self, execution: u64, attempt: u32, purpose: u64) -> StdRng {
-        StdRng::seed_from_u64(mix(mix(mix(self.seed, execution), attempt.into()), purpose))
-    }
-
-    /// A device's latency for one operation: its `latency` plus a draw of
-    /// its `jitter`.
-    fn latency(&self, device: usize, execution: u64, attempt: u32) -> Duration {
-        let spec = &self.plan.devices[device];
-        if spec.jitter.is_zero() {
-            return spec.latency;
-        }
-        // Whole milliseconds, like every duration of the program: distinct
-        // instants then fall in distinct timer ticks.
-        let jitter = self
-            .draw(execution, attempt, LATENCY)
-            .random_range(0..=spec.jitter.as_millis().min(u64::MAX.into()) as u64);
-        spec.latency.saturating_add(Duration::from_millis(jitter))
     }
 
     /// Gives the runtime a turn every [`STEPS_PER_TURN`] steps. The run task
@@ -286,17 +286,15 @@ impl Runner<'_, '_> {
 
     async fn link_all(&self, link: Link, devices: Vec<usize>, at: Instant) -> Instant {
         let links = devices.into_iter().map(|i| async move {
-            let device = &self.plan.devices[i];
-            let (started, done) = link.events(&device.name, device.kind, &self.ids[i]);
+            let spec = &self.plan.devices[i];
+            let kind = &self.plan.kinds[spec.kind];
+            let (started, done) = link.events(&spec.name, kind, &self.ids[i]);
             self.linked.borrow_mut()[i] = true;
             self.emit(at, &started);
-            let salt = if link == Link::Connect {
-                CONNECT
-            } else {
-                DISCONNECT
+            let end = match link {
+                Link::Connect => self.devices[i].connect(at).await,
+                Link::Disconnect => self.devices[i].disconnect(at).await,
             };
-            let end = later(at, self.latency(i, mix(salt, i as u64), 1));
-            sleep_until(end).await;
             self.linked.borrow_mut()[i] = link == Link::Connect;
             self.emit(end, &done);
             end
@@ -316,10 +314,12 @@ impl Runner<'_, '_> {
         Box::pin(async move {
             self.take_turns().await;
             let is_message = matches!(step.kind, StepKind::Message { .. });
+            // A message's timeout bounds each attempt (see `message`), and a
+            // wait's its wait (see `wait`): they report their own failure.
+            let own_timeout = is_message || matches!(step.kind, StepKind::Wait { .. });
             let mut timed_out = false;
             let result = match step.timeout {
-                // A message's timeout bounds each attempt (see `message`).
-                Some(timeout) if !is_message => {
+                Some(timeout) if !own_timeout => {
                     let deadline = later(at, timeout);
                     let mut body = self.body(step, execution, at);
                     tokio::select! {
@@ -385,7 +385,7 @@ impl Runner<'_, '_> {
                 StepKind::Run(routine) => {
                     Some(("run", Some(self.plan.routine_names[*routine].as_str())))
                 }
-                StepKind::Message { .. } | StepKind::Delay(_) => None,
+                StepKind::Message { .. } | StepKind::Delay(_) | StepKind::Wait { .. } => None,
             };
             let Some((block, name)) = block else {
                 return self.work(step, execution, at).await;
@@ -450,11 +450,14 @@ impl Runner<'_, '_> {
                 }
                 StepKind::Delay(duration) => {
                     self.emit(at, &Event::DelayStart { line: step.line });
+                    let mut pending = Pending::new(self, Guarded::Delay, step.line);
                     let end = later(at, *duration);
                     sleep_until(end).await;
+                    pending.disarm();
                     self.emit(end, &Event::DelayEnd { line: step.line });
                     Ok(end)
                 }
+                StepKind::Wait { device, state } => self.wait(step, *device, state, at).await,
                 StepKind::Run(routine) => {
                     let body = &self.plan.routines[*routine];
                     self.step(body, mix(execution, ROUTINE), at).await
@@ -463,10 +466,9 @@ impl Runner<'_, '_> {
         })
     }
 
-    /// A message, attempt by attempt: each takes the device's latency (and
-    /// jitter), may fail with the device's failure rate, and is bounded by
-    /// the message's timeout; a failed attempt is retried after the backoff,
-    /// doubled each time, while attempts remain.
+    /// A message, attempt by attempt: each is sent to the device and raced
+    /// against the message's timeout; a failed attempt is retried after the
+    /// backoff, doubled each time, while attempts remain.
     async fn message(&self, step: &Step, execution: u64, at: Instant) -> Stepped {
         let StepKind::Message {
             device,
@@ -478,6 +480,8 @@ impl Runner<'_, '_> {
             return Ok(at);
         };
         let spec = &self.plan.devices[*device];
+        let kind = &self.plan.kinds[spec.kind];
+        let payload = kind.payload(*message).with_data(data.as_deref());
         let mut at = at;
         let mut backoff = retry.backoff;
         for attempt in 1..=retry.attempts {
@@ -485,45 +489,64 @@ impl Runner<'_, '_> {
                 at,
                 &Event::MessageStart {
                     device: &spec.name,
-                    kind: spec.kind,
+                    kind,
                     message: *message,
                     data: data.as_deref(),
                     line: step.line,
                     attempt,
                 },
             );
-            let mut in_flight = InFlight::new(self, *device, *message, step.line);
-            let latency = self.latency(*device, execution, attempt);
-            let (end, failed) = match step.timeout {
-                Some(timeout) if timeout < latency => (later(at, timeout), Some(Reason::Timeout)),
-                _ => {
-                    let fails = spec.failure_rate > 0.0
-                        && self.draw(execution, attempt, FAILURE).random::<f64>()
-                            < spec.failure_rate;
-                    (later(at, latency), fails.then_some(Reason::DeviceError))
+            let mut in_flight = Pending::new(
+                self,
+                Guarded::Message {
+                    device: *device,
+                    message: *message,
+                },
+                step.line,
+            );
+            let send = self.devices[*device].send(Command {
+                message: *message,
+                payload: &payload,
+                at,
+                execution,
+                attempt,
+            });
+            let reply = match step.timeout {
+                Some(timeout) => {
+                    let deadline = later(at, timeout);
+                    tokio::select! {
+                        // A reply at the very deadline counts as done.
+                        biased;
+                        reply = send => reply,
+                        () = sleep_until(deadline) => Err(Fault { reason: Reason::Timeout, at: deadline }),
+                    }
                 }
-            };
-            sleep_until(end).await;
-            let Some(reason) = failed else {
-                in_flight.disarm();
-                self.messages.set(self.messages.get() + 1);
-                self.emit(
-                    end,
-                    &Event::MessageEnd {
-                        device: &spec.name,
-                        kind: spec.kind,
-                        message: *message,
-                        line: step.line,
-                    },
-                );
-                return Ok(end);
+                None => send.await,
             };
             in_flight.disarm();
+            let fault = match reply {
+                Ok(end) => {
+                    self.messages.set(self.messages.get() + 1);
+                    self.emit(
+                        end,
+                        &Event::MessageEnd {
+                            device: &spec.name,
+                            kind,
+                            message: *message,
+                            line: step.line,
+                        },
+                    );
+                    self.publish_state(*device, end);
+                    return Ok(end);
+                }
+                Err(fault) => fault,
+            };
+            let (reason, end) = (fault.reason, fault.at);
             self.emit(
                 end,
                 &Event::MessageFailed {
                     device: &spec.name,
-                    kind: spec.kind,
+                    kind,
                     message: *message,
                     line: step.line,
                     attempt,
@@ -562,7 +585,7 @@ impl Runner<'_, '_> {
                 end,
                 &Event::MessageRetry {
                     device: &spec.name,
-                    kind: spec.kind,
+                    kind,
                     message: *message,
                     line: step.line,
                     attempt,
@@ -570,7 +593,14 @@ impl Runner<'_, '_> {
                 },
             );
             // Waiting to retry, the message is still in flight.
-            let mut waiting = InFlight::new(self, *device, *message, step.line);
+            let mut waiting = Pending::new(
+                self,
+                Guarded::Message {
+                    device: *device,
+                    message: *message,
+                },
+                step.line,
+            );
             at = later(end, backoff);
             sleep_until(at).await;
             // A retry loop with no latency and no backoff never waits; give
@@ -580,6 +610,105 @@ impl Runner<'_, '_> {
             backoff = backoff.saturating_mul(2).min(crate::duration::MAX);
         }
         Ok(at)
+    }
+
+    /// A device's state changed (or not) at `at`: the change becomes a
+    /// `state` event, for the devices some wait names, and wakes the waits.
+    fn publish_state(&self, device: usize, at: Instant) {
+        let Some(state) = self.devices[device].state().publish() else {
+            return;
+        };
+        self.changed_at.borrow_mut()[device] = at;
+        let spec = &self.plan.devices[device];
+        if spec.watched {
+            self.emit(
+                at,
+                &Event::State {
+                    device: &spec.name,
+                    state: &state,
+                },
+            );
+        }
+    }
+
+    /// Waits until the device's state holds every field of `wanted`: at
+    /// once if it already does, else at the instant of the change that
+    /// makes it so; the step's `timeout` fails it.
+    async fn wait(
+        &self,
+        step: &Step,
+        device: usize,
+        wanted: &Map<String, Value>,
+        at: Instant,
+    ) -> Stepped {
+        let name = &self.plan.devices[device].name;
+        self.emit(
+            at,
+            &Event::WaitStart {
+                device: name,
+                line: step.line,
+                state: wanted,
+            },
+        );
+        let mut pending = Pending::new(self, Guarded::Wait { device }, step.line);
+        let state = self.devices[device].state();
+        let deadline = step.timeout.map(|timeout| later(at, timeout));
+        let mut when = at;
+        let mut last_look = false;
+        loop {
+            // Made before the look, so that no change slips between them.
+            let changed = state.changed();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            if state.contains(wanted) {
+                pending.disarm();
+                self.emit(
+                    when,
+                    &Event::WaitEnd {
+                        device: name,
+                        line: step.line,
+                    },
+                );
+                return Ok(when);
+            }
+            let Some(deadline) = deadline else {
+                changed.await;
+                when = self.changed_at.borrow()[device];
+                continue;
+            };
+            if last_look {
+                pending.disarm();
+                self.emit(
+                    deadline,
+                    &Event::WaitFailed {
+                        device: name,
+                        line: step.line,
+                        reason: Reason::Timeout,
+                    },
+                );
+                return Err(Failure {
+                    span: step.span,
+                    line: step.line,
+                    what: format!(
+                        "the wait for `{name}` timed out after {}",
+                        crate::duration::display(step.timeout.unwrap_or_default())
+                    ),
+                    help: "check that a message before it or beside it sets that state, give it a longer `timeout`, or `continue_on_error: true` to carry on without it",
+                    at: deadline,
+                });
+            }
+            tokio::select! {
+                biased;
+                () = &mut changed => when = self.changed_at.borrow()[device],
+                () = sleep_until(deadline) => {
+                    // A change at the very deadline counts: let the work
+                    // due in this same instant run, then look once more.
+                    tokio::task::yield_now().await;
+                    when = self.changed_at.borrow()[device];
+                    last_look = true;
+                }
+            }
+        }
     }
 }
 
@@ -616,22 +745,28 @@ impl Future for Listed<'_> {
     }
 }
 
-/// A message that has started and not yet ended or failed. Dropped armed —
-/// its future cancelled — it reports the message cancelled.
-struct InFlight<'r, 'p, 'o> {
+/// What a [`Pending`] guard reports when it is dropped armed.
+enum Guarded {
+    Message { device: usize, message: MessageType },
+    Delay,
+    Wait { device: usize },
+}
+
+/// A message in flight (or waiting for its retry), a delay or a wait that
+/// has started and not yet ended. Dropped armed — its future cancelled —
+/// it reports itself cancelled, at the instant of the cancellation.
+struct Pending<'r, 'p, 'o> {
     runner: &'r Runner<'p, 'o>,
-    device: usize,
-    message: MessageType,
+    what: Guarded,
     line: u32,
     armed: bool,
 }
 
-impl<'r, 'p, 'o> InFlight<'r, 'p, 'o> {
-    fn new(runner: &'r Runner<'p, 'o>, device: usize, message: MessageType, line: u32) -> Self {
-        InFlight {
+impl<'r, 'p, 'o> Pending<'r, 'p, 'o> {
+    fn new(runner: &'r Runner<'p, 'o>, what: Guarded, line: u32) -> Self {
+        Pending {
             runner,
-            device,
-            message,
+            what,
             line,
             armed: true,
         }
@@ -642,19 +777,35 @@ impl<'r, 'p, 'o> InFlight<'r, 'p, 'o> {
     }
 }
 
-impl Drop for InFlight<'_, '_, '_> {
+impl Drop for Pending<'_, '_, '_> {
     fn drop(&mut self) {
-        if self.armed {
-            let spec = &self.runner.plan.devices[self.device];
-            self.runner.emit(
-                self.runner.cancelled_at.get(),
-                &Event::MessageCancelled {
-                    device: &spec.name,
-                    kind: spec.kind,
-                    message: self.message,
-                    line: self.line,
+        if !self.armed {
+            return;
+        }
+        let runner = self.runner;
+        let at = runner.cancelled_at.get();
+        let line = self.line;
+        match self.what {
+            Guarded::Message { device, message } => {
+                let spec = &runner.plan.devices[device];
+                runner.emit(
+                    at,
+                    &Event::MessageCancelled {
+                        device: &spec.name,
+                        kind: &runner.plan.kinds[spec.kind],
+                        message,
+                        line,
+                    },
+                );
+            }
+            Guarded::Delay => runner.emit(at, &Event::DelayCancelled { line }),
+            Guarded::Wait { device } => runner.emit(
+                at,
+                &Event::WaitCancelled {
+                    device: &runner.plan.devices[device].name,
+                    line,
                 },
-            );
+            ),
         }
     }
 }
@@ -667,6 +818,7 @@ fn describe(kind: &StepKind) -> &'static str {
         StepKind::Parallel(_) => "parallel",
         StepKind::Delay(_) => "delay",
         StepKind::Run(_) => "run",
+        StepKind::Wait { .. } => "wait",
     }
 }
 
@@ -678,7 +830,7 @@ enum Link {
 
 impl Link {
     /// The events that start and end this operation on one device.
-    fn events<'a>(self, device: &'a str, kind: Kind, id: &'a str) -> (Event<'a>, Event<'a>) {
+    fn events<'a>(self, device: &'a str, kind: &'a Kind, id: &'a str) -> (Event<'a>, Event<'a>) {
         match self {
             Link::Connect => (
                 Event::ConnectStart { device, kind, id },
@@ -690,14 +842,4 @@ impl Link {
             ),
         }
     }
-}
-
-/// `at + d`. Each duration is bounded (see `duration::MAX`), but a routine
-/// run a billion times may add up past what an `Instant` holds: such a run
-/// waits (practically) forever instead of panicking.
-fn later(at: Instant, d: Duration) -> Instant {
-    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-    at.checked_add(d)
-        .or_else(|| at.checked_add(CENTURY))
-        .unwrap_or(at)
 }

@@ -105,6 +105,11 @@ impl Trace {
         });
     }
 
+    fn end_wait(&mut self, line: u32, t: Duration, outcome: Value) {
+        let key = format!("wait@{line}");
+        self.finish(PROGRAM, key, "wait".into(), "program", t, outcome);
+    }
+
     /// The trace as Chrome's JSON object format. Spans still open (work
     /// cancelled by a timeout or Ctrl-C inside a block) end with the run.
     pub fn to_json(mut self) -> String {
@@ -257,6 +262,31 @@ impl Observer for Trace {
                     json!({"outcome": "ok"}),
                 );
             }
+            Event::DelayCancelled { line } => {
+                self.finish(
+                    PROGRAM,
+                    format!("delay@{line}"),
+                    "delay".into(),
+                    "program",
+                    t,
+                    json!({"outcome": "cancelled"}),
+                );
+            }
+            Event::WaitStart {
+                device,
+                line,
+                state,
+            } => {
+                let args = json!({"device": device, "state": state, "line": line});
+                self.begin(PROGRAM, format!("wait@{line}"), t, args);
+            }
+            Event::WaitEnd { line, .. } => self.end_wait(line, t, json!({"outcome": "ok"})),
+            Event::WaitFailed { line, reason, .. } => {
+                self.end_wait(line, t, json!({"outcome": "failed", "reason": reason}))
+            }
+            Event::WaitCancelled { line, .. } => {
+                self.end_wait(line, t, json!({"outcome": "cancelled"}))
+            }
             Event::BlockStart { line, block, name } => {
                 let args = json!({"line": line, "routine": name});
                 self.begin(PROGRAM, format!("{block}@{line}"), t, args);
@@ -281,7 +311,10 @@ impl Observer for Trace {
                     json!({}),
                 );
             }
-            Event::MessageRetry { .. } | Event::NodeFailed { .. } | Event::RunEnd { .. } => {}
+            Event::MessageRetry { .. }
+            | Event::NodeFailed { .. }
+            | Event::State { .. }
+            | Event::RunEnd { .. } => {}
         }
     }
 }
