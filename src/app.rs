@@ -218,12 +218,21 @@ fn run(args: &RunArgs) -> Exit {
         virtual_time: args.virtual_time,
     };
     let mut shown: Box<dyn Observer> = match args.format {
-        Format::Human => Box::new(HumanOutput::new(
-            output.sink(),
-            plan.name.clone(),
-            plan.devices.len(),
-            estimate.duration,
-        )),
+        Format::Human => Box::new(
+            HumanOutput::new(
+                output.sink(),
+                plan.name.clone(),
+                plan.devices.len(),
+                estimate.duration,
+            )
+            .device_column(
+                plan.devices
+                    .iter()
+                    .map(|d| d.name.chars().count())
+                    .max()
+                    .unwrap_or(0),
+            ),
+        ),
         Format::Json => Box::new(JsonOutput::new(output.sink())),
     };
     let mut connections = interrupts.connections();

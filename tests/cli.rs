@@ -210,7 +210,11 @@ fn ctrl_c_disconnects_then_exits_130() {
     assert_eq!(status, Some(130), "{seen:#?}");
     let text: Vec<&str> = seen
         .iter()
-        .map(|l| l.split_once("] ").map_or(l.as_str(), |(_, rest)| rest))
+        // After the time and the device column (`l` or `t`, then two spaces).
+        .map(|l| {
+            l.split_once("] ")
+                .map_or(l.as_str(), |(_, rest)| &rest[3..])
+        })
         .collect();
     // The last line is the summary's details (expected time, outcomes).
     assert!(

@@ -1322,14 +1322,14 @@ fn numbers_are_text_as_spelled() {
         .args(["run", "--virtual-time", "program.yaml"])
         .stdout(
             "\
-[  0.000s] Connecting to Smart Speaker.
-[  0.000s] Smart Speaker connected.
-[  0.000s] Smart Speaker handling message of type PLAY_SONG with data [007].
-[  0.000s] Smart Speaker received message.
-[  0.000s] Smart Speaker handling message of type PLAY_SONG with data [.nan].
-[  0.000s] Smart Speaker received message.
-[  0.000s] Disconnecting Smart Speaker.
-[  0.000s] Smart Speaker disconnected.
+[  0.000s] s  Connecting to Smart Speaker.
+[  0.000s] s  Smart Speaker connected.
+[  0.000s] s  Smart Speaker handling message of type PLAY_SONG with data [007].
+[  0.000s] s  Smart Speaker received message.
+[  0.000s] s  Smart Speaker handling message of type PLAY_SONG with data [.nan].
+[  0.000s] s  Smart Speaker received message.
+[  0.000s] s  Disconnecting Smart Speaker.
+[  0.000s] s  Smart Speaker disconnected.
 1984: done in 0.000 s, 2 messages, 1 device.
   expected 0 s; attempts: 2 done, 0 failed, 0 cancelled; busiest: `s` (2 attempts).
 ",

@@ -233,17 +233,19 @@ fn human_output_has_the_seeds_lines_in_the_seeds_order_per_device() {
         let got: Vec<&str> = device_lines
             .iter()
             .map(|l| l.split_once("] ").expect("time prefix").1)
+            // The device column: the name, padded to `hue_light`'s 9, and two spaces.
+            .map(|l| &l[11..])
             .filter(|l| l.contains(device))
             .collect();
         assert_eq!(got, want, "lines of {device}");
     }
     assert_eq!(
         device_lines.first(),
-        Some(&"[  0.000s] Connecting Hue Light.")
+        Some(&"[  0.000s] hue_light  Connecting Hue Light.")
     );
     assert_eq!(
         device_lines.last(),
-        Some(&"[  2.500s] Smart Toilet disconnected.")
+        Some(&"[  2.500s] toilet     Smart Toilet disconnected.")
     );
 }
 
@@ -501,4 +503,34 @@ toilet    │===========            ██████████████�
         .expect("speaker row");
     assert!(toilet.contains('x'), "{toilet}");
     assert!(speaker.contains('~'), "{speaker}");
+}
+
+/// Two lights of one kind say the same words; the device column tells them
+/// apart, padded to the longest device name.
+#[test]
+fn two_devices_of_one_kind_are_told_apart() {
+    Test::new()
+        .program(
+            "devices:\n  hall: { kind: hue_light, latency: 100ms }\n  kitchen: { kind: hue_light, latency: 200ms }\nprogram:\n  parallel:\n    - { device: hall, message: SWITCH_ON }\n    - { device: kitchen, message: SWITCH_ON }\n",
+        )
+        .args(["run", "--virtual-time", "program.yaml"])
+        .stdout(
+            "\
+[  0.000s] hall     Connecting Hue Light.
+[  0.000s] kitchen  Connecting Hue Light.
+[  0.100s] hall     Hue Light connected.
+[  0.200s] kitchen  Hue Light connected.
+[  0.200s] hall     Hue Light handling message of type SWITCH_ON with data [].
+[  0.200s] kitchen  Hue Light handling message of type SWITCH_ON with data [].
+[  0.300s] hall     Hue Light received message.
+[  0.400s] kitchen  Hue Light received message.
+[  0.400s] hall     Disconnecting Hue Light.
+[  0.400s] kitchen  Disconnecting Hue Light.
+[  0.500s] hall     Hue Light disconnected.
+[  0.600s] kitchen  Hue Light disconnected.
+done in 0.600 s, 2 messages, 2 devices.
+  expected 0.6 s; attempts: 2 done, 0 failed, 0 cancelled; busiest: `hall` (1 attempt).
+",
+        )
+        .run();
 }

@@ -8,6 +8,6 @@ mod trace;
 
 pub use event::{Event, Fanout, HumanOutput, JsonOutput, Observer, Reason, Status};
 pub use progress::{Bar, Progress};
-pub use runner::{Options, Outcome, run};
+pub use runner::{Options, Outcome, run, run_on, simulated};
 pub use timeline::Timeline;
 pub use trace::Trace;
