@@ -10,7 +10,7 @@ use crate::cli::{CheckArgs, Cli, Command, RunArgs};
 use crate::interrupt::Interrupts;
 use crate::output::Output;
 use crate::report::{self, Exit, Format, Reporter};
-use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Progress, Status, Timeline, Trace};
+use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Progress, Timeline, Trace};
 use crate::source::{Source, expand_paths};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
@@ -132,12 +132,7 @@ fn check_file(
             *summaries = Exit::Usage;
         }
     }
-    let exit = Exit::for_diagnostics(&loaded.diagnostics);
-    if args.deny_warnings && !loaded.diagnostics.is_empty() {
-        exit.max(Exit::Invalid)
-    } else {
-        exit
-    }
+    Exit::for_check(&loaded.diagnostics, args.deny_warnings)
 }
 
 fn run(args: &RunArgs) -> Exit {
@@ -278,11 +273,7 @@ fn run(args: &RunArgs) -> Exit {
             Format::Json => std::io::stderr().write_all(chart.as_bytes()),
         };
     }
-    let mut exit = match outcome.status {
-        Status::Ok => Exit::Success,
-        Status::Failed => Exit::Invalid,
-        Status::Interrupted => Exit::Interrupted,
-    };
+    let mut exit = Exit::for_run(outcome.status);
     if let Some(err) = output.finish() {
         exit = exit.max(cannot(
             &mut reporter,
@@ -303,9 +294,9 @@ fn run(args: &RunArgs) -> Exit {
     }
     // A failure stays a failure when Ctrl-C came during the disconnect.
     if let Some(failure) = &outcome.failure {
-        let diagnostic = Diagnostic::new(Code::RunFailed, failure.what.clone())
+        let diagnostic = Diagnostic::new(Code::RunFailed, failure.kind.to_string())
             .at(failure.span, "failed here")
-            .with_help(failure.help);
+            .with_help(failure.kind.help());
         reporter.write(&[diagnostic], &name, Some(&source));
     }
     exit.max(reporter.exit())

@@ -46,6 +46,27 @@ impl Exit {
             .max()
             .unwrap_or(Exit::Success)
     }
+
+    /// The status of `check` for one file: with `--deny-warnings`, a
+    /// warning fails it as an error does.
+    pub fn for_check(diagnostics: &[Diagnostic], deny_warnings: bool) -> Exit {
+        let exit = Exit::for_diagnostics(diagnostics);
+        if deny_warnings && !diagnostics.is_empty() {
+            exit.max(Exit::Invalid)
+        } else {
+            exit
+        }
+    }
+
+    /// The status a run earns by how it ended. (Several statuses combine
+    /// with `max`: the spec's order 130, then 2, then 1 is this type's.)
+    pub fn for_run(status: crate::run::Status) -> Exit {
+        match status {
+            crate::run::Status::Ok => Exit::Success,
+            crate::run::Status::Failed => Exit::Invalid,
+            crate::run::Status::Interrupted => Exit::Interrupted,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

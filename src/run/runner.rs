@@ -39,8 +39,8 @@ use serde_json::{Map, Value};
 use tokio::time::{Instant, sleep_until};
 
 use super::event::{Event, Observer, Reason, Status};
+use super::failure::{Failure, FailureKind};
 use crate::device::{Command, Device, Fault, Kind, Simulated, later, mix};
-use crate::diagnostic::Span;
 use crate::message::MessageType;
 use crate::plan::{Plan, Step, StepKind};
 
@@ -63,19 +63,6 @@ pub struct Outcome {
     pub messages: u64,
     /// Why the run failed, when it did.
     pub failure: Option<Failure>,
-}
-
-/// A failed step: where it is in the file and what happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub span: Span,
-    pub line: u32,
-    /// "FLUSH to `toilet` failed after 3 attempts: device error"
-    pub what: String,
-    /// What the user can do about it.
-    pub help: &'static str,
-    /// When it failed (logically).
-    at: Instant,
 }
 
 type Stepped = Result<Instant, Failure>;
@@ -172,6 +159,7 @@ pub async fn run_on(
         }
     };
     let duration = runner.time(end);
+    let error = failure.as_ref().map(|f| f.kind.to_string());
     // At the duration it reports: one clock reading for both.
     runner.observer.borrow_mut().event(
         duration,
@@ -179,7 +167,7 @@ pub async fn run_on(
             status,
             duration,
             messages: runner.messages.get(),
-            error: failure.as_ref().map(|f| f.what.as_str()),
+            error: error.as_deref(),
             seed: options.seed,
         },
     );
@@ -332,12 +320,10 @@ impl Runner<'_, '_> {
                             Err(Failure {
                                 span: step.span,
                                 line: step.line,
-                                what: format!(
-                                    "{} timed out after {}",
-                                    describe(&step.kind),
-                                    crate::duration::display(timeout)
-                                ),
-                                help: "give it a longer `timeout`, or `continue_on_error: true` to carry on without it",
+                                kind: FailureKind::TimedOut {
+                                    node: describe(&step.kind),
+                                    after: timeout,
+                                },
                                 at: deadline,
                             })
                         }
@@ -554,29 +540,14 @@ impl Runner<'_, '_> {
                 },
             );
             if attempt == retry.attempts {
-                let after = if attempt == 1 {
-                    String::new()
-                } else {
-                    format!(" after {attempt} attempts")
-                };
                 return Err(Failure {
                     span: step.span,
                     line: step.line,
-                    what: format!(
-                        "{message} to `{}` failed{after}: {}",
-                        spec.name,
-                        reason.describe()
-                    ),
-                    help: match (reason, retry.attempts) {
-                        (Reason::Timeout, _) => {
-                            "give it a longer `timeout`, more `retry` attempts, or `continue_on_error: true` to carry on without it"
-                        }
-                        (_, 1) => {
-                            "give it `retry: { attempts: N, backoff: D }`, or `continue_on_error: true` to carry on without it"
-                        }
-                        _ => {
-                            "give it more `retry` attempts or a longer backoff, or `continue_on_error: true` to carry on without it"
-                        }
+                    kind: FailureKind::Message {
+                        message: *message,
+                        device: spec.name.clone(),
+                        attempts: attempt,
+                        reason,
                     },
                     at: end,
                 });
@@ -689,11 +660,10 @@ impl Runner<'_, '_> {
                 return Err(Failure {
                     span: step.span,
                     line: step.line,
-                    what: format!(
-                        "the wait for `{name}` timed out after {}",
-                        crate::duration::display(step.timeout.unwrap_or_default())
-                    ),
-                    help: "check that a message before it or beside it sets that state, give it a longer `timeout`, or `continue_on_error: true` to carry on without it",
+                    kind: FailureKind::Wait {
+                        device: name.clone(),
+                        after: step.timeout.unwrap_or_default(),
+                    },
                     at: deadline,
                 });
             }
