@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{CheckArgs, Cli, Command, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, RunOptions};
 use crate::interrupt::Interrupts;
 use crate::output::Output;
 use crate::report::{self, Exit, Format, Reporter};
@@ -16,6 +16,10 @@ use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
 /// Runs the command line and returns the process exit status.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(exit) = misspelled_subcommand(&args) {
+        return exit.code();
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -26,7 +30,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let exit = match cli.command {
         Some(Command::Check(args)) => check(&args),
-        Some(Command::Run(args)) => run(&args),
+        Some(Command::Run(args)) => run(&args.file, &args.options),
         Some(Command::Devices { format }) => print(&crate::catalogue::render(format)),
         Some(Command::Schema) => print(crate::catalogue::SCHEMA),
         Some(Command::Completions { shell }) => {
@@ -42,9 +46,49 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
             }
         }
         Some(Command::Graph { file, format }) => graph(&file, format),
-        None => run(&cli.run),
+        None => match &cli.file {
+            Some(file) => run(file, &cli.run),
+            None => {
+                let _ = Cli::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        "a program FILE to run is required (or use `iotrun check PATH...`)",
+                    )
+                    .print();
+                Exit::Usage
+            }
+        },
     };
     exit.code()
+}
+
+/// `iotrun chek x.yaml` would read `chek` as the program to run: when the
+/// first argument is no file and is close to a subcommand's name, say so.
+fn misspelled_subcommand(args: &[OsString]) -> Option<Exit> {
+    let first = args.get(1)?.to_str()?;
+    if first.starts_with('-') || Path::new(first).exists() {
+        return None;
+    }
+    let command = Cli::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .chain(["help"])
+        .collect();
+    if names.contains(&first) {
+        return None;
+    }
+    let best = crate::diagnostic::closest(first, names.iter().copied())?;
+    let _ = Cli::command()
+        .error(
+            clap::error::ErrorKind::InvalidSubcommand,
+            format!(
+                "no subcommand `{}`; did you mean `{best}`?",
+                crate::diagnostic::shown(first)
+            ),
+        )
+        .print();
+    Some(Exit::Usage)
 }
 
 /// Writes a command's whole output to stdout; output that cannot be
@@ -80,15 +124,11 @@ fn graph(path: &Path, format: crate::graph::GraphFormat) -> Exit {
         return Exit::Usage;
     };
     let loaded = load(&source);
-    let errors: Vec<Diagnostic> = loaded
-        .diagnostics
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .collect();
-    reporter.write(&errors, &name, Some(&source));
+    // The same report as `check`'s, warnings included.
+    reporter.write(&loaded.diagnostics, &name, Some(&source));
     let exit = match loaded.plan {
         Some(plan) => print(&crate::graph::render(&plan, format)),
-        None => Exit::for_diagnostics(&errors),
+        None => Exit::for_diagnostics(&loaded.diagnostics),
     };
     exit.max(reporter.exit())
 }
@@ -126,25 +166,26 @@ fn check_file(
     };
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
+    let exit = Exit::for_check(&loaded.diagnostics, args.deny_warnings);
     if let (Some(plan), Format::Human) = (&loaded.plan, args.format) {
-        let line = format!("{}\n", report::summary(&name, plan));
+        // A file that passes only without `--deny-warnings` failed.
+        let line = if exit == Exit::Success {
+            format!("{}\n", report::summary(&name, plan))
+        } else {
+            format!(
+                "{}: failed: {} denied by --deny-warnings\n",
+                crate::diagnostic::shown(&name),
+                report::count(loaded.diagnostics.len() as u64, "warning")
+            )
+        };
         if report::write_whole(&mut std::io::stdout(), line.as_bytes()).is_err() {
             *summaries = Exit::Usage;
         }
     }
-    Exit::for_check(&loaded.diagnostics, args.deny_warnings)
+    exit
 }
 
-fn run(args: &RunArgs) -> Exit {
-    let Some(path) = &args.file else {
-        let _ = Cli::command()
-            .error(
-                clap::error::ErrorKind::MissingRequiredArgument,
-                "a program FILE to run is required (or use `iotrun check PATH...`)",
-            )
-            .print();
-        return Exit::Usage;
-    };
+fn run(path: &Path, args: &RunOptions) -> Exit {
     let name = path.display().to_string();
     // Diagnostics go to stderr: stdout is the run's own output.
     let mut reporter = Reporter::stderr(args.format);
@@ -155,6 +196,20 @@ fn run(args: &RunArgs) -> Exit {
     reporter.write(&loaded.diagnostics, &name, Some(&source));
     let Some(plan) = loaded.plan else {
         return Exit::for_diagnostics(&loaded.diagnostics);
+    };
+    // A trace that cannot be written is found out before anything connects.
+    let trace_file = match &args.trace {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Some(file),
+            Err(err) => {
+                return cannot(
+                    &mut reporter,
+                    &name,
+                    format!("cannot write the trace to `{}`: {err}", path.display()),
+                );
+            }
+        },
+        None => None,
     };
     // Signals are heard from before the first device connects: a Ctrl-C at
     // any moment of the run disconnects every device.
@@ -283,8 +338,8 @@ fn run(args: &RunArgs) -> Exit {
     }
     // The trace is written last; a failure to write it does not hide how
     // the run went.
-    if let (Some(trace), Some(path)) = (trace, &args.trace)
-        && let Err(err) = std::fs::write(path, trace.to_json())
+    if let (Some(trace), Some(mut file), Some(path)) = (trace, trace_file, &args.trace)
+        && let Err(err) = file.write_all(trace.to_json().as_bytes())
     {
         exit = exit.max(cannot(
             &mut reporter,

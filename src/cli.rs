@@ -36,9 +36,12 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// `iotrun FILE` is `iotrun run FILE`.
+    /// The program file to run: `iotrun FILE` is `iotrun run FILE`.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
     #[command(flatten)]
-    pub run: RunArgs,
+    pub run: RunOptions,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,8 +81,15 @@ pub enum Command {
 pub struct RunArgs {
     /// The program file to run.
     #[arg(value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub file: PathBuf,
 
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// How to run, for `iotrun run FILE` and `iotrun FILE` alike.
+#[derive(Debug, Args)]
+pub struct RunOptions {
     /// Run on a simulated clock: the same events and times, finished as fast
     /// as the machine allows.
     #[arg(long)]

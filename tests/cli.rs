@@ -158,6 +158,8 @@ fn interrupt(
         .args(args)
         .arg(&path)
         .stdout(Stdio::piped())
+        // Captured, not shown: the programs here have warnings.
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start iotrun");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -373,6 +375,8 @@ fn a_second_ctrl_c_exits_at_once() {
         .args(["run", "--format", "json"])
         .arg(&path)
         .stdout(Stdio::piped())
+        // Captured, not shown: the programs here have warnings.
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start iotrun");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();

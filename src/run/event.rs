@@ -70,6 +70,9 @@ pub enum Event<'a> {
         kind: &'a Kind,
         message: MessageType,
         line: u32,
+        /// False when it was waiting for its retry: no attempt was cut short.
+        #[serde(skip)]
+        in_flight: bool,
     },
     DelayStart {
         line: u32,
@@ -346,10 +349,14 @@ impl<W: Write> Observer for HumanOutput<W> {
                 kind,
                 message,
                 device,
+                in_flight,
                 ..
             } => {
                 on = Some(device);
-                self.cancelled += 1;
+                // Attempts by outcome: one waiting for its retry had none.
+                if in_flight {
+                    self.cancelled += 1;
+                }
                 format!("{} message of type {message} cancelled.", kind.display)
             }
             Event::NodeFailed { line, reason } => {

@@ -27,8 +27,7 @@ struct Counts {
 }
 
 impl Counts {
-    /// A message is no longer in flight. (A message cancelled while it waits
-    /// for its retry had already failed: never below zero.)
+    /// A message is no longer in flight.
     fn landed(&self) {
         let _ = self
             .in_flight
@@ -82,7 +81,10 @@ impl Observer for Progress {
                 counts.landed();
                 counts.done.fetch_add(1, Ordering::Relaxed);
             }
-            Event::MessageFailed { .. } | Event::MessageCancelled { .. } => counts.landed(),
+            Event::MessageFailed { .. }
+            | Event::MessageCancelled {
+                in_flight: true, ..
+            } => counts.landed(),
             _ => {}
         }
         counts

@@ -487,6 +487,7 @@ impl Runner<'_, '_> {
                 Guarded::Message {
                     device: *device,
                     message: *message,
+                    in_flight: true,
                 },
                 step.line,
             );
@@ -569,6 +570,7 @@ impl Runner<'_, '_> {
                 Guarded::Message {
                     device: *device,
                     message: *message,
+                    in_flight: false,
                 },
                 step.line,
             );
@@ -717,9 +719,16 @@ impl Future for Listed<'_> {
 
 /// What a [`Pending`] guard reports when it is dropped armed.
 enum Guarded {
-    Message { device: usize, message: MessageType },
+    Message {
+        device: usize,
+        message: MessageType,
+        /// False while it waits for its retry.
+        in_flight: bool,
+    },
     Delay,
-    Wait { device: usize },
+    Wait {
+        device: usize,
+    },
 }
 
 /// A message in flight (or waiting for its retry), a delay or a wait that
@@ -756,7 +765,11 @@ impl Drop for Pending<'_, '_, '_> {
         let at = runner.cancelled_at.get();
         let line = self.line;
         match self.what {
-            Guarded::Message { device, message } => {
+            Guarded::Message {
+                device,
+                message,
+                in_flight,
+            } => {
                 let spec = &runner.plan.devices[device];
                 runner.emit(
                     at,
@@ -765,6 +778,7 @@ impl Drop for Pending<'_, '_, '_> {
                         kind: &runner.plan.kinds[spec.kind],
                         message,
                         line,
+                        in_flight,
                     },
                 );
             }

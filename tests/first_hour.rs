@@ -1,0 +1,149 @@
+//! What a new user trips over: misspelled subcommands, `run` without a
+//! file, a trace that cannot be written, `graph` and `--deny-warnings`
+//! reporting like `check`, attempts counted right.
+
+mod common;
+
+use common::Test;
+
+#[test]
+fn a_misspelled_subcommand_gets_a_suggestion() {
+    let usage = "\n\nUsage: iotrun [OPTIONS] [FILE]\n       iotrun <COMMAND>\n\nFor more information, try '--help'.\n";
+    Test::new()
+        .args(["chek", "programs/wake_up.yaml"])
+        .stderr(&format!(
+            "error: no subcommand `chek`; did you mean `check`?{usage}"
+        ))
+        .status(2)
+        .run();
+    Test::new()
+        .args(["devics"])
+        .stderr(&format!(
+            "error: no subcommand `devics`; did you mean `devices`?{usage}"
+        ))
+        .status(2)
+        .run();
+    // A file of that name is run, whatever it is called.
+    Test::new()
+        .file("chek", "devices: {}\nprogram: []\n")
+        .args(["chek"])
+        .status(0)
+        .run();
+    // A missing file that looks like no subcommand stays a missing file.
+    let run = Test::new().args(["wake_up.yaml"]).status(2).run();
+    assert!(
+        run.stderr
+            .contains("cannot read `wake_up.yaml`: no such file")
+    );
+}
+
+#[test]
+fn run_without_a_file_shows_runs_usage() {
+    Test::new()
+        .args(["run"])
+        .stderr(
+            "error: the following required arguments were not provided:\n  <FILE>\n\nUsage: iotrun run <FILE>\n\nFor more information, try '--help'.\n",
+        )
+        .status(2)
+        .run();
+    let help = Test::new().args(["run", "--help"]).run();
+    assert!(
+        help.stdout.contains("Usage: iotrun run [OPTIONS] <FILE>"),
+        "{}",
+        help.stdout
+    );
+}
+
+/// A trace that cannot be written fails before the first device connects.
+#[test]
+fn an_unwritable_trace_fails_before_anything_connects() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light }\nprogram: [ { device: l, message: SWITCH_ON } ]\n")
+        .args([
+            "run",
+            "--virtual-time",
+            "--format",
+            "json",
+            "--trace",
+            "no/such/dir/t.json",
+            "program.yaml",
+        ])
+        .stdout("")
+        .stderr("{\"message\":\"cannot write the trace to `no/such/dir/t.json`: No such file or directory (os error 2)\",\"code\":\"iotrun::io\",\"severity\":\"error\",\"causes\":[],\"filename\":\"program.yaml\",\"labels\":[],\"related\":[]}\n")
+        .status(2)
+        .run();
+}
+
+/// `graph` reports an invalid file's warnings too, as `check` does.
+#[test]
+fn graph_reports_warnings_like_check() {
+    let program = "devices:\n  l: { kind: hue_light }\n  spare: { kind: hue_light }\nprogram: [ { device: l, message: FLUSH } ]\n";
+    let check = Test::new()
+        .program(program)
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    Test::new()
+        .program(program)
+        .args(["graph", "program.yaml"])
+        .stderr(&check.stderr)
+        .status(1)
+        .run();
+    assert!(
+        check
+            .stderr
+            .ends_with("program.yaml: 1 error, 0 warnings\n"),
+        "{}",
+        check.stderr
+    );
+    // A valid file with a warning: the warning, then the drawing.
+    let run = Test::new()
+        .program("devices:\n  l: { kind: hue_light }\n  spare: { kind: hue_light }\nprogram: [ { device: l, message: SWITCH_ON } ]\n")
+        .args(["graph", "program.yaml"])
+        .run();
+    assert!(
+        run.stderr.contains("iotrun::unused_device"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.starts_with("flowchart TD\n"));
+}
+
+/// `--deny-warnings` does not print a success summary for a file it fails.
+#[test]
+fn deny_warnings_says_the_file_failed() {
+    let run = Test::new()
+        .program("devices:\n  l: { kind: hue_light }\n  spare: { kind: hue_light }\nprogram: [ { device: l, message: SWITCH_ON, data: x } ]\n")
+        .args(["check", "--deny-warnings", "program.yaml"])
+        .stdout("program.yaml: failed: 2 warnings denied by --deny-warnings\n")
+        .status(1)
+        .run();
+    assert!(run.stderr.ends_with("program.yaml: 0 errors, 2 warnings\n"));
+}
+
+/// A message cancelled while it waits for its retry had its attempt fail
+/// already: it adds no cancelled attempt.
+#[test]
+fn a_message_cancelled_during_its_backoff_adds_no_cancelled_attempt() {
+    let run = Test::new()
+        .program("devices:\n  t: { kind: smart_toilet, latency: 100ms, failure_rate: 1 }\nprogram:\n  parallel:\n    - { device: t, message: FLUSH, retry: { attempts: 3, backoff: 1s } }\n  timeout: 500ms\n")
+        .args(["run", "--virtual-time", "--seed", "1", "program.yaml"])
+        .status(1)
+        .run();
+    assert_eq!(
+        run.stdout.lines().collect::<Vec<_>>(),
+        [
+            "[  0.000s] t  Connecting to Smart Toilet.",
+            "[  0.100s] t  Smart Toilet connected.",
+            "[  0.100s] t  Smart Toilet handling message of type FLUSH with data [].",
+            "[  0.200s] t  Smart Toilet failed message of type FLUSH: device error (attempt 1).",
+            "[  0.200s] t  Retrying message of type FLUSH to Smart Toilet in 1s.",
+            "[  0.600s] t  Smart Toilet message of type FLUSH cancelled.",
+            "[  0.600s]    The node at line 4 failed: timed out.",
+            "[  0.600s] t  Disconnecting Smart Toilet.",
+            "[  0.700s] t  Smart Toilet disconnected.",
+            "failed in 0.700 s, 0 messages, 1 device (again with --seed 1).",
+            "  expected 0.3 s; attempts: 0 done, 1 failed, 0 cancelled; busiest: `t` (1 attempt).",
+        ]
+    );
+}
