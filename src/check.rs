@@ -297,7 +297,10 @@ impl<'a> Checker<'a> {
                 format!("`{}` is not a colour", shown(&data.value)),
             )
             .at(data.span, "expected `#RRGGBB`")
-            .with_help("a colour is `#` and six hexadecimal digits, e.g. `\"#FF8800\"`"),
+            .with_help(match crate::message::likely_colour(&data.value) {
+                Some(meant) => format!("did you mean `\"{meant}\"`? a colour is `#` and six hexadecimal digits"),
+                None => "a colour is `#` and six hexadecimal digits, e.g. `\"#FF8800\"`".to_string(),
+            }),
             (DataRule::Song, None) => Diagnostic::new(
                 Code::MissingData,
                 "PLAY_SONG needs a song in `data`",

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::ast::{Data, Device, Node, NodeKind, Options, Program, Retry, Routine, Spanned};
 use crate::device::BUILTIN;
-use crate::diagnostic::{Code, Diagnostic, Span, list, shown, suggest};
+use crate::diagnostic::{Code, Diagnostic, Span, closest, list, shown, suggest};
 use crate::duration;
 use crate::message::MessageType;
 use crate::source::Source;
@@ -103,7 +103,21 @@ impl Lowerer<'_> {
         if let Some((_, value)) = entries.get("description") {
             self.scalar(value, "a description");
         }
-        match entries.get("devices") {
+        // `Devices:` or `progam:` is reported as an unknown key with its
+        // "did you mean"; what is under it is still checked, and the key is
+        // not reported missing as well.
+        let misspelled = |wanted: &str| {
+            map.iter().find_map(|(key, value)| match &key.value {
+                Value::Str(name)
+                    if !PROGRAM_KEYS.contains(&name.as_str())
+                        && closest(name, PROGRAM_KEYS.iter().copied()) == Some(wanted) =>
+                {
+                    Some((key.span, value))
+                }
+                _ => None,
+            })
+        };
+        match entries.get("devices").or_else(|| misspelled("devices")) {
             Some((_, value)) => {
                 program.devices_declared = matches!(value.value, Value::Map(_));
                 program.devices = self.devices(value);
@@ -119,7 +133,7 @@ impl Lowerer<'_> {
         if let Some((_, value)) = entries.get("routines") {
             program.routines = self.routines(value);
         }
-        match entries.get("program") {
+        match entries.get("program").or_else(|| misspelled("program")) {
             Some((key, value)) => program.program = Some(self.top_node(key, value)),
             None => self.report(
                 Diagnostic::new(Code::MissingKey, "the program has no `program`")
@@ -546,7 +560,30 @@ impl Lowerer<'_> {
             _ => None,
         };
         if parsed.is_none() {
-            self.report(wrong_type(value, what));
+            let spelled = self.spelled(value);
+            let base = spelled.trim_start_matches(['-', '+']).get(..2);
+            let radix = match base.map(str::to_ascii_lowercase).as_deref() {
+                Some("0x") => Some("hexadecimal"),
+                Some("0o") => Some("octal"),
+                Some("0b") => Some("binary"),
+                _ => None,
+            };
+            match (radix, &value.value) {
+                // YAML reads `0x1` as a number, but the format's numbers
+                // are written in decimal.
+                (Some(radix), Value::Number(decimal)) => self.report(
+                    Diagnostic::new(
+                        Code::WrongType,
+                        format!(
+                            "expected {what}, found the {radix} number `{}`",
+                            shown(&spelled)
+                        ),
+                    )
+                    .at(value.span, "not decimal")
+                    .with_help(format!("write numbers in decimal: `{}`", shown(decimal))),
+                ),
+                _ => self.report(wrong_type(value, what)),
+            }
         }
         parsed
     }

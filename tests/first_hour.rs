@@ -147,3 +147,109 @@ fn a_message_cancelled_during_its_backoff_adds_no_cancelled_attempt() {
         ]
     );
 }
+
+/// A near-miss of a required key is that key misspelled: one error, and
+/// what is under it is still checked.
+#[test]
+fn a_misspelled_required_key_is_reported_once_and_checked() {
+    Test::new()
+        .program(
+            "Devices:\n  l: { kind: hue_lite }\nprogram: [ { device: l, message: SWITCH_ON } ]\n",
+        )
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::unknown_key
+
+  × a program has no key `Devices`
+   ╭─[program.yaml:1:1]
+ 1 │ Devices:
+   · ───┬───
+   ·    ╰── unknown key
+ 2 │   l: { kind: hue_lite }
+   ╰────
+  help: did you mean `devices`?
+
+iotrun::unknown_kind
+
+  × there is no device kind `hue_lite`
+   ╭─[program.yaml:2:14]
+ 1 │ Devices:
+ 2 │   l: { kind: hue_lite }
+   ·              ────┬───
+   ·                  ╰── unknown kind
+ 3 │ program: [ { device: l, message: SWITCH_ON } ]
+   ╰────
+  help: did you mean `hue_light`?
+
+program.yaml: 2 errors, 0 warnings
+",
+        )
+        .status(1)
+        .run();
+}
+
+/// Hex, octal and binary numbers say what is wrong with their spelling.
+#[test]
+fn a_hexadecimal_number_says_so() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light, failure_rate: 0x1 }\nprogram: [ { device: l, message: SWITCH_ON, retry: { attempts: 0o3 } } ]\n")
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::wrong_type
+
+  × expected a probability, found the hexadecimal number `0x1`
+   ╭─[program.yaml:2:39]
+ 1 │ devices:
+ 2 │   l: { kind: hue_light, failure_rate: 0x1 }
+   ·                                       ─┬─
+   ·                                        ╰── not decimal
+ 3 │ program: [ { device: l, message: SWITCH_ON, retry: { attempts: 0o3 } } ]
+   ╰────
+  help: write numbers in decimal: `1`
+
+iotrun::wrong_type
+
+  × expected a whole number of attempts, found the octal number `0o3`
+   ╭─[program.yaml:3:64]
+ 2 │   l: { kind: hue_light, failure_rate: 0x1 }
+ 3 │ program: [ { device: l, message: SWITCH_ON, retry: { attempts: 0o3 } } ]
+   ·                                                                ─┬─
+   ·                                                                 ╰── not decimal
+   ╰────
+  help: write numbers in decimal: `3`
+
+program.yaml: 2 errors, 0 warnings
+",
+        )
+        .status(1)
+        .run();
+}
+
+/// A colour without its `#`, in the short form, or by CSS name gets the
+/// `#RRGGBB` it means.
+#[test]
+fn a_colour_that_is_nearly_right_gets_a_suggestion() {
+    for (data, meant) in [
+        ("FF8800", "#FF8800"),
+        ("\"#F80\"", "#FF8800"),
+        ("orange", "#FFA500"),
+        ("Tomato", "#FF6347"),
+    ] {
+        let run = Test::new()
+            .program(&format!(
+                "devices:\n  l: {{ kind: hue_light }}\nprogram: [ {{ device: l, message: CHANGE_COLOR, data: {data} }} ]\n"
+            ))
+            .args(["check", "program.yaml"])
+            .status(1)
+            .run();
+        assert!(
+            run.stderr.contains(&format!(
+                "help: did you mean `\"{meant}\"`? a colour is `#` and six hexadecimal digits\n"
+            )),
+            "{data}: {}",
+            run.stderr
+        );
+    }
+}
