@@ -503,7 +503,7 @@ iotrun::invalid_data
    ·                                                  ──┬──
    ·                                                    ╰── expected `#RRGGBB`
    ╰────
-  help: a colour is `#` and six hexadecimal digits, e.g. `\"#FF8800\"`
+  help: did you mean `\"#FF0000\"`? a colour is `#` and six hexadecimal digits
 
 program.yaml: 1 error, 0 warnings
 ",
@@ -1193,7 +1193,7 @@ program:
             "iotrun::invalid_data",
             "error",
             "`orange` is not a colour",
-            "a colour is `#` and six hexadecimal digits, e.g. `\"#FF8800\"`",
+            "did you mean `\"#FFA500\"`? a colour is `#` and six hexadecimal digits",
             "expected `#RRGGBB`",
             "\"orange\"",
         ),
