@@ -232,6 +232,13 @@ fn write_all(shared: &Shared, mut out: Box<dyn Write + Send>, mut bar: Option<Ba
         let Some(chunk) = chunk else {
             break;
         };
+        // Once the run has ended, the bar goes before the summary is written,
+        // not after: no bar is left drawn below it.
+        if bar.as_ref().is_some_and(Bar::over)
+            && let Some(bar) = bar.take()
+        {
+            bar.clear();
+        }
         let result = match &bar {
             Some(bar) => bar.suspend(|| out.write_all(&chunk).and_then(|()| out.flush())),
             None => out.write_all(&chunk).and_then(|()| out.flush()),

@@ -352,3 +352,73 @@ fn a_closed_pipe_is_not_an_error() {
     drop(child.stdout.take());
     assert_eq!(wait_at_most(&mut child, Duration::from_secs(10)), 0);
 }
+
+/// On a terminal (a pseudo-terminal made by `script`), Ctrl-C clears the
+/// live progress bar: the summary is the last thing on the screen, with no
+/// bar left in the scrollback.
+#[test]
+fn ctrl_c_on_a_terminal_clears_the_progress_bar() {
+    if Command::new("script").arg("--version").output().is_err() {
+        if std::env::var_os("CI").is_some() {
+            panic!("`script` is needed to make a pseudo-terminal in CI");
+        }
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let dir = TempDir::new();
+    let path = dir.path().join("program.yaml");
+    std::fs::write(
+        &path,
+        "devices:\n  l: { kind: hue_light, latency: 100ms }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - delay: 1m\n",
+    )
+    .expect("write program");
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("exec {BIN} run {}", path.display()),
+            "/dev/null",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut screen = Vec::new();
+        let _ = stdout.read_to_end(&mut screen);
+        String::from_utf8_lossy(&screen).into_owned()
+    });
+    // The bar shows after a second; let it be drawn, then interrupt.
+    std::thread::sleep(Duration::from_millis(2000));
+    // `exec` made iotrun the child of `script`: signal it, not `script`.
+    let pids = Command::new("pgrep")
+        .args(["-P", &child.id().to_string()])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&pids.stdout).trim().to_string();
+    if pid.is_empty() {
+        // `script` ran the command itself (no child): signal it directly.
+        kill(&child, "-INT");
+    } else {
+        let sent = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+    }
+    wait_at_most(&mut child, Duration::from_secs(10));
+    let screen = reader.join().expect("the screen");
+    let bar = screen
+        .rfind("messages, ")
+        .expect("a progress bar was drawn");
+    let summary = screen.rfind("interrupted in ").expect("the summary");
+    assert!(bar < summary, "a bar drawn after the summary:\n{screen:?}");
+    assert!(
+        screen[bar..summary].contains("\u{1b}[2K"),
+        "the bar was not cleared:\n{screen:?}"
+    );
+    assert!(
+        screen.trim_end().ends_with("busiest: `l` (1 attempt)."),
+        "{screen:?}"
+    );
+}

@@ -24,6 +24,8 @@ struct Counts {
     in_flight: AtomicU64,
     /// The run's time of its latest event, in microseconds.
     elapsed: AtomicU64,
+    /// The run has ended: its summary must not get a bar drawn below it.
+    over: std::sync::atomic::AtomicBool,
 }
 
 impl Counts {
@@ -85,6 +87,7 @@ impl Observer for Progress {
             | Event::MessageCancelled {
                 in_flight: true, ..
             } => counts.landed(),
+            Event::RunEnd { .. } => counts.over.store(true, Ordering::Relaxed),
             _ => {}
         }
         counts
@@ -105,15 +108,28 @@ impl Bar {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
         let counts = &self.counts;
-        self.bar.set_position(counts.done.load(Ordering::Relaxed));
-        self.bar.set_message(format!(
+        // The run's own clock, or the wall clock while nothing happens (a
+        // long delay): time goes on either way.
+        let elapsed = Duration::from_micros(counts.elapsed.load(Ordering::Relaxed))
+            .max(self.started.elapsed());
+        let message = format!(
             "{} in flight, {:.1} s of {:.1} s",
             counts.in_flight.load(Ordering::Relaxed),
-            seconds(Duration::from_micros(
-                counts.elapsed.load(Ordering::Relaxed)
-            )),
+            seconds(elapsed),
             seconds(self.expected)
-        ));
+        );
+        let position = counts.done.load(Ordering::Relaxed);
+        // Redrawn only when it changed.
+        if position != self.bar.position() || message != *self.bar.message() {
+            self.bar.set_position(position);
+            self.bar.set_message(message);
+        }
+    }
+
+    /// Whether the run has ended: the bar is then cleared for good before
+    /// the summary is written.
+    pub fn over(&self) -> bool {
+        self.counts.over.load(Ordering::Relaxed)
     }
 
     /// Runs `f` (which writes device lines) with the bar out of the way.
