@@ -37,6 +37,9 @@ pub struct Device {
     /// when it was missing or unknown, which is reported already.
     pub kind: Option<Spanned<usize>>,
     pub latency: Duration,
+    /// The file's `latency` was no duration (reported already): nothing
+    /// may be judged against the default that stands in for it.
+    pub latency_rejected: bool,
     /// Extra latency, uniform in [0, jitter], per operation.
     pub jitter: Duration,
     /// Probability that one message attempt fails.

@@ -187,7 +187,7 @@ impl<'a> Checker<'a> {
     /// A message's timeout below its device's latency fails every attempt.
     fn short_timeout(&mut self, timeout: &Spanned<Duration>, device: usize) {
         let declared = &self.program.devices[device];
-        if timeout.value >= declared.latency {
+        if timeout.value >= declared.latency || declared.latency_rejected {
             return;
         }
         let display = crate::duration::display;

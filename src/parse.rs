@@ -229,6 +229,7 @@ impl Lowerer<'_> {
             name: Spanned::new(name.value.to_string(), name.span),
             kind: None,
             latency: DEFAULT_LATENCY,
+            latency_rejected: false,
             jitter: Duration::ZERO,
             failure_rate: 0.0,
         };
@@ -251,10 +252,11 @@ impl Lowerer<'_> {
                     .with_help(format!("add `kind:` with one of {}", list(&BUILTIN))),
             ),
         }
-        if let Some((_, value)) = entries.get("latency")
-            && let Some(latency) = self.duration(value)
-        {
-            device.latency = latency;
+        if let Some((_, value)) = entries.get("latency") {
+            match self.duration(value) {
+                Some(latency) => device.latency = latency,
+                None => device.latency_rejected = true,
+            }
         }
         if let Some((_, value)) = entries.get("jitter")
             && let Some(jitter) = self.duration(value)

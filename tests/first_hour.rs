@@ -253,3 +253,25 @@ fn a_colour_that_is_nearly_right_gets_a_suggestion() {
         );
     }
 }
+
+/// A `latency` that was rejected draws no `short_timeout` from the
+/// default standing in for it.
+#[test]
+fn no_short_timeout_from_a_rejected_latency() {
+    let run = Test::new()
+        .program("devices:\n  l: { kind: hue_light, latency: 1.5 sec }\nprogram: [ { device: l, message: SWITCH_ON, timeout: 100ms } ]\n")
+        .args(["check", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(
+        run.stderr.contains("iotrun::invalid_duration"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("short_timeout"), "{}", run.stderr);
+    assert!(
+        run.stderr.ends_with("program.yaml: 1 error, 0 warnings\n"),
+        "{}",
+        run.stderr
+    );
+}
