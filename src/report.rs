@@ -134,7 +134,28 @@ impl Reporter {
         match self.format {
             Format::Human => {
                 let mut out = String::new();
-                let located = Located { diagnostic, source };
+                // A second label far before the primary one would be drawn
+                // first, and miette's header would point at it: it is drawn
+                // after the diagnostic instead, as an aside of its own.
+                let (main, asides) = match source {
+                    Some(source) => split_far_labels(diagnostic, source),
+                    None => (diagnostic.clone(), Vec::new()),
+                };
+                let asides: Vec<Located> = asides
+                    .iter()
+                    .map(|aside| Located {
+                        diagnostic: aside,
+                        source,
+                        aside: true,
+                        related: Vec::new(),
+                    })
+                    .collect();
+                let located = Located {
+                    diagnostic: &main,
+                    source,
+                    aside: false,
+                    related: asides,
+                };
                 if self.handler.render_report(&mut out, &located).is_err() {
                     // Rendering a snippet can only fail on a span outside the
                     // text; the message alone is still worth showing.
@@ -145,6 +166,9 @@ impl Reporter {
                         diagnostic.message
                     );
                 }
+                // miette puts each aside under a line of its own that says
+                // only "Advice:"; the aside's mark says as much.
+                let mut out = out.replace("\nAdvice: \n", "\n");
                 out.push('\n');
                 out
             }
@@ -232,6 +256,52 @@ fn terminal_width() -> Option<usize> {
 struct Located<'a> {
     diagnostic: &'a Diagnostic,
     source: Option<&'a Source>,
+    /// A second label shown on its own: no code, advice, its text as the
+    /// message.
+    aside: bool,
+    related: Vec<Located<'a>>,
+}
+
+/// Lines between a second label and the primary one past which they are
+/// drawn apart.
+const FAR: u32 = 3;
+
+/// The diagnostic without its second labels that miette would draw in a
+/// snippet of their own before the primary label's, and those labels as
+/// asides.
+fn split_far_labels(diagnostic: &Diagnostic, source: &Source) -> (Diagnostic, Vec<Diagnostic>) {
+    let Some(primary) = diagnostic.labels.iter().find(|l| l.primary) else {
+        return (diagnostic.clone(), Vec::new());
+    };
+    // miette draws labels a few lines apart in one snippet: the primary
+    // label's snippet reaches back through labels each within `FAR` lines
+    // of the next.
+    let mut lines: Vec<u32> = diagnostic
+        .labels
+        .iter()
+        .map(|l| source.line_of(l.span.offset))
+        .collect();
+    lines.sort_unstable();
+    let mut reach = source.line_of(primary.span.offset);
+    for &line in lines.iter().rev() {
+        if line <= reach && line + FAR >= reach {
+            reach = line;
+        }
+    }
+    let (far, near): (Vec<_>, Vec<_>) = diagnostic
+        .labels
+        .iter()
+        .cloned()
+        .partition(|label| !label.primary && source.line_of(label.span.offset) < reach);
+    let asides = far
+        .into_iter()
+        .map(|label| {
+            Diagnostic::new(diagnostic.code, label.text.clone()).at(label.span, String::new())
+        })
+        .collect();
+    let mut main = diagnostic.clone();
+    main.labels = near;
+    (main, asides)
 }
 
 impl std::fmt::Debug for Located<'_> {
@@ -250,15 +320,30 @@ impl std::error::Error for Located<'_> {}
 
 impl miette::Diagnostic for Located<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        if self.aside {
+            return None;
+        }
         self.diagnostic.code()
     }
 
     fn severity(&self) -> Option<miette::Severity> {
+        if self.aside {
+            return Some(miette::Severity::Advice);
+        }
         self.diagnostic.severity()
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         miette::Diagnostic::help(self.diagnostic)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {

@@ -275,3 +275,38 @@ fn no_short_timeout_from_a_rejected_latency() {
         run.stderr
     );
 }
+
+/// Labels far apart: the header points at the primary token, and the
+/// declaration far above it is drawn after, on its own.
+#[test]
+fn the_header_points_at_the_primary_token() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: SWITCH_ON }\n  - { device: l, message: FLUSH }\n")
+        .args(["check", "program.yaml"])
+        .stderr(
+            "\
+iotrun::unsupported_message
+
+  × `l` is a hue_light, which does not accept FLUSH
+   ╭─[program.yaml:8:27]
+ 7 │   - { device: l, message: SWITCH_ON }
+ 8 │   - { device: l, message: FLUSH }
+   ·                           ──┬──
+   ·                             ╰── not accepted by this device
+   ╰────
+  help: a hue_light accepts `SWITCH_ON`, `SWITCH_OFF` and `CHANGE_COLOR`
+
+  ☞ `l` declared here
+   ╭─[program.yaml:2:14]
+ 1 │ devices:
+ 2 │   l: { kind: hue_light }
+   ·              ─────────
+ 3 │ program:
+   ╰────
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .status(1)
+        .run();
+}
