@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser};
 use crate::cli::{CheckArgs, Cli, Command, RunOptions};
 use crate::interrupt::Interrupts;
 use crate::output::Output;
-use crate::report::{self, Exit, Format, Reporter};
+use crate::report::{self, CheckFormat, Exit, Format, Reporter};
 use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Progress, Timeline, Trace};
 use crate::source::{Source, expand_paths};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
@@ -137,8 +137,8 @@ fn check(args: &CheckArgs) -> Exit {
     // Diagnostics are what `check --format json` is for: they go to stdout
     // then, and to stderr beside the summaries otherwise.
     let mut reporter = match args.format {
-        Format::Human => Reporter::stderr(Format::Human),
-        Format::Json => Reporter::stdout(Format::Json),
+        CheckFormat::Human => Reporter::stderr(CheckFormat::Human),
+        format => Reporter::stdout(format),
     };
     let mut exit = Exit::Success;
     let mut summaries = Exit::Success;
@@ -151,6 +151,7 @@ fn check(args: &CheckArgs) -> Exit {
             }
         });
     }
+    reporter.finish();
     exit.max(reporter.exit()).max(summaries)
 }
 
@@ -167,7 +168,7 @@ fn check_file(
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
     let exit = Exit::for_check(&loaded.diagnostics, args.deny_warnings);
-    if let (Some(plan), Format::Human) = (&loaded.plan, args.format) {
+    if let (Some(plan), CheckFormat::Human) = (&loaded.plan, args.format) {
         // A file that passes only without `--deny-warnings` failed.
         let line = if exit == Exit::Success {
             format!("{}\n", report::summary(&name, plan))

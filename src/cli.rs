@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::report::Format;
+use crate::report::{CheckFormat, Format};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -121,9 +121,11 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// `human`: rendered diagnostics; `json`: one diagnostic per line.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// `human`: rendered diagnostics; `json`: one diagnostic per line;
+    /// `github`: GitHub Actions workflow commands; `sarif`: one SARIF 2.1.0
+    /// log.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
 
     /// Fail (exit 1) on warnings as well as errors.
     #[arg(long)]

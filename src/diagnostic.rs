@@ -86,6 +86,66 @@ impl Code {
         }
     }
 
+    /// Every code, in the order of the format's table.
+    pub const ALL: &[Code] = &[
+        Code::Io,
+        Code::Yaml,
+        Code::UnknownKey,
+        Code::MissingKey,
+        Code::DuplicateKey,
+        Code::WrongType,
+        Code::InvalidNode,
+        Code::InvalidName,
+        Code::UnknownKind,
+        Code::UnknownDevice,
+        Code::UnknownMessage,
+        Code::UnsupportedMessage,
+        Code::MissingData,
+        Code::InvalidData,
+        Code::InvalidDuration,
+        Code::UnknownRoutine,
+        Code::RoutineCycle,
+        Code::TooDeep,
+        Code::InvalidValue,
+        Code::ShortTimeout,
+        Code::RunFailed,
+        Code::UnusedData,
+        Code::UnusedDevice,
+        Code::UnusedRoutine,
+        Code::EmptyBlock,
+    ];
+
+    /// When the code is given, as the format's table says.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Code::Io => "the file cannot be read",
+            Code::Yaml => "YAML syntax, or more than one document",
+            Code::UnknownKey => "a key the format does not know",
+            Code::MissingKey => "a required key is absent",
+            Code::DuplicateKey => "the same key twice in one mapping",
+            Code::WrongType => "a value of the wrong type, e.g. a list where a mapping belongs",
+            Code::InvalidNode => "a mapping that is no node form, or several",
+            Code::InvalidName => "a device or routine name out of the allowed form",
+            Code::UnknownKind => "a device kind that does not exist",
+            Code::UnknownDevice => "a message to an undeclared device",
+            Code::UnknownMessage => "not one of the eight message types",
+            Code::UnsupportedMessage => "the device's kind does not accept that type",
+            Code::MissingData => "CHANGE_COLOR or PLAY_SONG without data",
+            Code::InvalidData => "data out of its form, e.g. a colour that is not #RRGGBB",
+            Code::InvalidDuration => "a duration out of the form: a number and ms, s or m",
+            Code::UnknownRoutine => "`run:` names no routine",
+            Code::RoutineCycle => "routines that run themselves, directly or not",
+            Code::TooDeep => "nesting beyond the documented limit",
+            Code::InvalidValue => "a number out of its range (attempts, failure rate)",
+            Code::ShortTimeout => "a message timeout below its device's latency",
+            Code::RunFailed => "a run failed: labelled on the failing node",
+            Code::UnusedData => "data on a type that ignores it",
+            Code::UnusedDevice => "a device no message uses",
+            Code::UnusedRoutine => "a routine nothing runs",
+            Code::EmptyBlock => "an empty sequence or parallel",
+        }
+    }
+
     pub fn is_warning(self) -> bool {
         matches!(
             self,

@@ -8,6 +8,9 @@ use miette::{
 };
 use serde::Serialize;
 
+mod github;
+mod sarif;
+
 use crate::diagnostic::Diagnostic;
 use crate::plan::Plan;
 use crate::source::Source;
@@ -75,20 +78,43 @@ pub enum Format {
     Json,
 }
 
+/// How `check` reports: as [`Format`], or for CI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    /// GitHub Actions workflow commands: errors on the pull request's lines.
+    Github,
+    /// One SARIF 2.1.0 log, for code scanning tools.
+    Sarif,
+}
+
+impl From<Format> for CheckFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Human => CheckFormat::Human,
+            Format::Json => CheckFormat::Json,
+        }
+    }
+}
+
 /// Renders diagnostics: miette's graphical report for people (colour only on
 /// a terminal, and never with `NO_COLOR`), or miette's JSON report shape, one
 /// object per line.
 pub struct Reporter {
-    format: Format,
+    format: CheckFormat,
     handler: GraphicalReportHandler,
     out: Box<dyn Write>,
     /// The first failure to write, other than a closed pipe.
     failed: Option<std::io::Error>,
+    /// SARIF results, written as one log by [`Reporter::finish`].
+    sarif: sarif::Log,
 }
 
 impl Reporter {
     /// `terminal` says whether `out` is a terminal.
-    pub fn new(format: Format, out: Box<dyn Write>, terminal: bool) -> Self {
+    pub fn new(format: impl Into<CheckFormat>, out: Box<dyn Write>, terminal: bool) -> Self {
+        let format = format.into();
         let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let theme = if colour {
             GraphicalTheme::unicode()
@@ -107,11 +133,12 @@ impl Reporter {
                 .with_width(width),
             out,
             failed: None,
+            sarif: sarif::Log::default(),
         }
     }
 
     /// A reporter for standard error.
-    pub fn stderr(format: Format) -> Self {
+    pub fn stderr(format: impl Into<CheckFormat>) -> Self {
         Reporter::new(
             format,
             Box::new(std::io::stderr()),
@@ -120,7 +147,7 @@ impl Reporter {
     }
 
     /// A reporter for standard output.
-    pub fn stdout(format: Format) -> Self {
+    pub fn stdout(format: impl Into<CheckFormat>) -> Self {
         Reporter::new(
             format,
             Box::new(std::io::stdout()),
@@ -132,7 +159,7 @@ impl Reporter {
     /// could be read.
     pub fn render(&self, diagnostic: &Diagnostic, file: &str, source: Option<&Source>) -> String {
         match self.format {
-            Format::Human => {
+            CheckFormat::Human => {
                 let mut out = String::new();
                 // A second label far before the primary one would be drawn
                 // first, and miette's header would point at it: it is drawn
@@ -172,12 +199,15 @@ impl Reporter {
                 out.push('\n');
                 out
             }
-            Format::Json => {
-                let mut line =
-                    serde_json::to_string(&JsonReport::new(diagnostic, file)).unwrap_or_default();
+            CheckFormat::Json => {
+                let mut line = serde_json::to_string(&JsonReport::new(diagnostic, file, source))
+                    .unwrap_or_default();
                 line.push('\n');
                 line
             }
+            CheckFormat::Github => github::command(diagnostic, file, source),
+            // Gathered, and written whole at the end.
+            CheckFormat::Sarif => String::new(),
         }
     }
 
@@ -186,8 +216,11 @@ impl Reporter {
         let mut text = String::new();
         for diagnostic in diagnostics {
             text.push_str(&self.render(diagnostic, file, source));
+            if self.format == CheckFormat::Sarif {
+                self.sarif.add(diagnostic, file, source);
+            }
         }
-        if self.format == Format::Human && !diagnostics.is_empty() {
+        if self.format == CheckFormat::Human && !diagnostics.is_empty() {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = diagnostics.len() - errors;
             text.push_str(&format!(
@@ -200,6 +233,20 @@ impl Reporter {
         // the exit status still says what happened; any other failure is
         // an I/O error of its own (see `Reporter::exit`).
         if let Err(err) = write_whole(&mut self.out, text.as_bytes())
+            && self.failed.is_none()
+        {
+            self.failed = Some(err);
+        }
+    }
+
+    /// Writes what is gathered to be written whole: the SARIF log.
+    pub fn finish(&mut self) {
+        if self.format != CheckFormat::Sarif {
+            return;
+        }
+        let mut log = std::mem::take(&mut self.sarif).into_json();
+        log.push('\n');
+        if let Err(err) = write_whole(&mut self.out, log.as_bytes())
             && self.failed.is_none()
         {
             self.failed = Some(err);
@@ -224,8 +271,6 @@ pub fn write_whole(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
         _ => Ok(()),
     }
 }
-
-impl Reporter {}
 
 /// What `iotrun check` says of a valid file: "wake_up.yaml: 3 devices,
 /// 7 messages, 2.5 s".
@@ -489,6 +534,12 @@ struct JsonLabel<'a> {
     #[serde(skip_serializing_if = "str::is_empty")]
     label: &'a str,
     span: JsonSpan,
+    /// Where the span starts: 1-based line, and 1-based column counted in
+    /// Unicode characters (what code review tools place comments by).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -498,7 +549,7 @@ struct JsonSpan {
 }
 
 impl<'a> JsonReport<'a> {
-    fn new(diagnostic: &'a Diagnostic, file: &'a str) -> Self {
+    fn new(diagnostic: &'a Diagnostic, file: &'a str, source: Option<&Source>) -> Self {
         JsonReport {
             message: &diagnostic.message,
             code: diagnostic.code.as_str(),
@@ -513,12 +564,17 @@ impl<'a> JsonReport<'a> {
             labels: diagnostic
                 .labels
                 .iter()
-                .map(|label| JsonLabel {
-                    label: &label.text,
-                    span: JsonSpan {
-                        offset: label.span.offset,
-                        length: label.span.len,
-                    },
+                .map(|label| {
+                    let at = source.map(|s| s.position(label.span.offset));
+                    JsonLabel {
+                        label: &label.text,
+                        span: JsonSpan {
+                            offset: label.span.offset,
+                            length: label.span.len,
+                        },
+                        line: at.map(|(line, _)| line),
+                        column: at.map(|(_, column)| column),
+                    }
                 })
                 .collect(),
             related: [],

@@ -112,6 +112,18 @@ impl Source {
         self.line_starts.get(line).copied()
     }
 
+    /// The 1-based line and 1-based column, in Unicode characters, of byte
+    /// `offset`.
+    pub fn position(&self, offset: usize) -> (u32, usize) {
+        let line = self.line_of(offset);
+        let start = self.line_start(line as usize - 1).unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset.min(self.text.len()))
+            .map_or(0, |before| before.chars().count());
+        (line, column + 1)
+    }
+
     /// The 1-based line that holds byte `offset`.
     pub fn line_of(&self, offset: usize) -> u32 {
         let line = self.line_starts.partition_point(|&start| start <= offset);

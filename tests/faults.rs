@@ -243,7 +243,7 @@ fn a_failed_run_is_a_diagnostic() {
         )
         .args(["run", "--virtual-time", "--format", "json", "program.yaml"])
         .stderr(
-            "{\"message\":\"FLUSH to `toilet` failed after 3 attempts: device error\",\"code\":\"iotrun::run_failed\",\"severity\":\"error\",\"causes\":[],\"help\":\"give it more `retry` attempts or a longer backoff, or `continue_on_error: true` to carry on without it\",\"filename\":\"program.yaml\",\"labels\":[{\"label\":\"failed here\",\"span\":{\"offset\":89,\"length\":6}}],\"related\":[]}\n",
+            "{\"message\":\"FLUSH to `toilet` failed after 3 attempts: device error\",\"code\":\"iotrun::run_failed\",\"severity\":\"error\",\"causes\":[],\"help\":\"give it more `retry` attempts or a longer backoff, or `continue_on_error: true` to carry on without it\",\"filename\":\"program.yaml\",\"labels\":[{\"label\":\"failed here\",\"span\":{\"offset\":89,\"length\":6},\"line\":4,\"column\":7}],\"related\":[]}\n",
         )
         .status(1)
         .run();
