@@ -293,21 +293,25 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// comment, which may swallow a closing `}` or `]`.
 fn has_unquoted_colour(text: &str) -> bool {
     const KEY: &str = "data:";
-    text.match_indices(KEY).any(|(at, _)| {
-        // A key of its own (not `metadata:`), outside a comment.
-        let line = &text[text[..at].rfind('\n').map_or(0, |i| i + 1)..at];
-        let own_key = line
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
-        if !own_key || line.contains('#') {
-            return false;
-        }
-        let after = &text[at + KEY.len()..];
-        let rest = after.trim_start_matches([' ', '\t']);
-        rest.len() < after.len()
-            && rest
-                .strip_prefix('#')
-                .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)
+    // Line by line, so that each byte is looked at a bounded number of times:
+    // finding each match's line start and comment afresh was quadratic on one
+    // long line with many keys.
+    text.split('\n').any(|line| {
+        // Anything after the first `#` of the line is a comment.
+        let code = &line[..line.find('#').unwrap_or(line.len())];
+        code.match_indices(KEY).any(|(at, _)| {
+            // A key of its own (not `metadata:`).
+            let own_key = code[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
+            let after = &line[at + KEY.len()..];
+            let rest = after.trim_start_matches([' ', '\t']);
+            own_key
+                && rest.len() < after.len()
+                && rest
+                    .strip_prefix('#')
+                    .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)
+        })
     })
 }

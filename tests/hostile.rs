@@ -405,3 +405,69 @@ fn a_long_line_is_not_printed_as_context() {
         stderr.len()
     );
 }
+
+/// A comma then a multi-byte character once panicked while looking for a
+/// likely meaning (a `&str` cut inside `€`).
+#[test]
+fn a_duration_with_a_comma_and_multi_byte_text_is_invalid_not_a_panic() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light }\nprogram:\n  - delay: \"1,a€\"\n  - delay: \"2,ab€x\"\n")
+        .args(["check", "program.yaml"])
+        .status(1)
+        .stderr(
+            "iotrun::invalid_duration
+
+  × `1,a€` is not a duration
+   ╭─[program.yaml:4:12]
+ 3 │ program:
+ 4 │   - delay: \"1,a€\"
+   ·            ───┬──
+   ·               ╰── invalid duration
+ 5 │   - delay: \"2,ab€x\"
+   ╰────
+  help: a duration is a number and a unit (`ms`, `s` or `m`) with nothing between, such as
+        `250ms`, `1.5s` or `2m`
+
+iotrun::invalid_duration
+
+  × `2,ab€x` is not a duration
+   ╭─[program.yaml:5:12]
+ 4 │   - delay: \"1,a€\"
+ 5 │   - delay: \"2,ab€x\"
+   ·            ────┬───
+   ·                ╰── invalid duration
+   ╰────
+  help: a duration is a number and a unit (`ms`, `s` or `m`) with nothing between, such as
+        `250ms`, `1.5s` or `2m`
+
+program.yaml: 2 errors, 0 warnings
+",
+        )
+        .run();
+}
+
+/// `COLUMNS` is clamped to 20..=1000: a huge value once overflowed a format
+/// width (a panic), a tiny one would leave no room for a bar.
+#[test]
+fn a_huge_or_tiny_columns_is_clamped_for_the_timeline() {
+    let program =
+        "devices:\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: SWITCH_ON }\n";
+    for (columns, cells) in [("70000", 1000 - 4), ("3", 20 - 4)] {
+        let run = Test::new()
+            .program(program)
+            .env("COLUMNS", columns)
+            .args(["run", "--virtual-time", "--timeline", "program.yaml"])
+            .run();
+        let axis = run
+            .stdout
+            .lines()
+            .find(|line| line.contains('└'))
+            .unwrap_or_default();
+        assert_eq!(
+            axis.chars().filter(|&c| c == '─').count(),
+            cells - 1,
+            "COLUMNS={columns}:\n{}",
+            run.stdout
+        );
+    }
+}

@@ -192,6 +192,8 @@ pub struct HumanOutput<W: Write> {
     cancelled: u64,
     /// Messages sent to each device (attempts included), by name.
     per_device: Vec<(String, u64)>,
+    /// Where each device's entry is in `per_device`.
+    device_index: std::collections::HashMap<String, usize>,
 }
 
 impl<W: Write> HumanOutput<W> {
@@ -205,13 +207,20 @@ impl<W: Write> HumanOutput<W> {
             failed: 0,
             cancelled: 0,
             per_device: Vec::new(),
+            device_index: std::collections::HashMap::new(),
         }
     }
 
     fn count_message(&mut self, device: &str) {
-        match self.per_device.iter_mut().find(|(name, _)| name == device) {
-            Some((_, count)) => *count += 1,
-            None => self.per_device.push((device.to_string(), 1)),
+        // A map from name to place keeps this O(1) with many devices; the
+        // list keeps the order of appearance that `details` breaks ties by.
+        match self.device_index.get(device) {
+            Some(&at) => self.per_device[at].1 += 1,
+            None => {
+                self.device_index
+                    .insert(device.to_string(), self.per_device.len());
+                self.per_device.push((device.to_string(), 1));
+            }
         }
     }
 
