@@ -112,9 +112,11 @@ fn likely_meant(text: &str) -> Option<String> {
     // `1,5s` means 1.5 s; `1,000ms` means a thousand.
     let compact = match compact.split_once(',') {
         Some((whole, rest))
+            // Bytes, not a `&str` slice: the text is the user's, and byte 3
+            // need not be a char boundary (`1,a€`).
             if rest.len() > 3
-                && rest[..3].bytes().all(|b| b.is_ascii_digit())
-                && !rest.as_bytes()[3].is_ascii_digit() =>
+                && rest.as_bytes().iter().take(3).all(u8::is_ascii_digit)
+                && rest.as_bytes().get(3).is_some_and(|b| !b.is_ascii_digit()) =>
         {
             format!("{whole}{rest}")
         }

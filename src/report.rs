@@ -293,8 +293,15 @@ pub fn count(n: u64, what: &str) -> String {
     }
 }
 
+/// The narrowest and widest output iotrun lays out, whatever `COLUMNS`
+/// says: beyond these a layout is useless, and a huge width would overflow
+/// a format width (a panic) or allocate without bound.
+pub const MIN_WIDTH: usize = 20;
+pub const MAX_WIDTH: usize = 1000;
+
 fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok()?.parse().ok()
+    let columns: usize = std::env::var("COLUMNS").ok()?.parse().ok()?;
+    Some(columns.clamp(MIN_WIDTH, MAX_WIDTH))
 }
 
 /// A diagnostic together with the text it points into.
@@ -493,8 +500,10 @@ impl Source {
         let text = self.display_text();
         let line_start = self.line_start(line).unwrap_or(0);
         let line_end = line_start + self.line_len(line);
+        // Every cut lands on a char boundary, whatever the span says: the
+        // text is the user's and may be multi-byte anywhere.
         let start = if from_span {
-            span.offset()
+            text.floor_char_boundary(span.offset().min(line_end))
         } else {
             text.floor_char_boundary(span.offset().saturating_sub(CLIP).max(line_start))
         };

@@ -24,6 +24,18 @@ const MAX_NODES: usize = 25_000_000;
 const MAX_EVENTS: usize = 40_000_000;
 /// Aliases are replayed event by event; this bounds an alias bomb.
 const MAX_REPLAYED_EVENTS: usize = 250_000;
+/// All scalar text together: as much as the largest file iotrun reads, so
+/// that a file within the documented size never trips a hidden, smaller limit.
+const MAX_SCALAR_BYTES: usize = crate::source::MAX_FILE as usize;
+/// Merge keys (`<<`), counted as expanded: a chain of merges counts each
+/// link once per use. serde-saphyr's own default.
+const MAX_MERGE_KEYS: usize = 10_000;
+/// Distinct anchors and alias uses (serde-saphyr's defaults, named here so
+/// the diagnostics and docs can say them).
+const MAX_ALIASES: usize = 50_000;
+const MAX_ANCHORS: usize = 50_000;
+/// Bytes recorded for anchored values that aliases replay.
+const MAX_ANCHOR_BYTES: usize = 64 << 20;
 
 /// One YAML node with the bytes it came from. For an alias the span is the
 /// alias itself, where the value is used.
@@ -84,6 +96,11 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
             max_events: MAX_EVENTS,
             max_documents: 1,
             max_recorded_anchor_events: MAX_REPLAYED_EVENTS,
+            max_total_scalar_bytes: MAX_SCALAR_BYTES,
+            max_merge_keys: MAX_MERGE_KEYS,
+            max_aliases: MAX_ALIASES,
+            max_anchors: MAX_ANCHORS,
+            max_recorded_anchor_bytes: MAX_ANCHOR_BYTES,
         },
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_REPLAYED_EVENTS,
@@ -140,14 +157,33 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
                 .with_help("put each program in a file of its own")
         }
         serde_saphyr::Error::Budget { breach, .. } => {
+            // Each breach names its limit and number, so a user can tell
+            // which one a file went past (and the docs list the same words).
             let what = match breach {
-                BudgetBreach::Nodes { .. } => "too many YAML nodes",
-                BudgetBreach::Events { .. } => "too many YAML events",
-                BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. } => {
-                    "too many aliases or anchors"
+                BudgetBreach::Nodes { .. } => format!("more than {} YAML nodes", thousands(MAX_NODES)),
+                BudgetBreach::Events { .. } => format!("more than {} YAML events", thousands(MAX_EVENTS)),
+                BudgetBreach::Aliases { .. } => format!("more than {} aliases", thousands(MAX_ALIASES)),
+                BudgetBreach::Anchors { .. } => format!("more than {} anchors", thousands(MAX_ANCHORS)),
+                BudgetBreach::MergeKeys { .. } => format!(
+                    "more than {} merge keys (`<<`), counting each merge of a merged value again",
+                    thousands(MAX_MERGE_KEYS)
+                ),
+                BudgetBreach::ScalarBytes { .. } => format!(
+                    "more than {} MiB of scalar text in all",
+                    MAX_SCALAR_BYTES >> 20
+                ),
+                BudgetBreach::RecordedAnchorEvents { .. } => format!(
+                    "anchored values of more than {} YAML events for aliases to replay",
+                    thousands(MAX_REPLAYED_EVENTS)
+                ),
+                BudgetBreach::RecordedAnchorBytes { .. } => format!(
+                    "anchored values of more than {} MiB for aliases to replay",
+                    MAX_ANCHOR_BYTES >> 20
+                ),
+                BudgetBreach::AliasAnchorRatio { .. } => {
+                    "far more aliases than anchors (more than 10 uses of each anchor on average)".to_string()
                 }
-                BudgetBreach::RecordedAnchorEvents { .. } => "aliases expand into too much",
-                _ => "the file is too large",
+                other => format!("{other:?}"),
             };
             Diagnostic::new(Code::Yaml, format!("the file goes past a parse limit: {what}"))
             .at(span, "limit reached here")
@@ -161,6 +197,14 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         )
         .at(span, "limit reached here")
         .with_help("iotrun bounds alias expansion so that no file can exhaust the machine; use routines to reuse parts of a program"),
+        // serde-saphyr words this for a Rust type's author; for a user it is
+        // an alias inside the node its own anchor names (`&p {<<: *p}`).
+        other if other.to_string().contains("recursive references require") => Diagnostic::new(
+            Code::Yaml,
+            "an alias is used inside the very node its anchor names",
+        )
+        .at(span, "alias of an enclosing anchor")
+        .with_help("a value cannot contain itself: anchor a finished node and use its alias after it"),
         other => {
             let diagnostic =
                 Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here");
@@ -289,25 +333,42 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// 25000000 -> "25,000,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Whether `text` has `data: #FF8800`, unquoted: YAML reads the colour as a
 /// comment, which may swallow a closing `}` or `]`.
 fn has_unquoted_colour(text: &str) -> bool {
     const KEY: &str = "data:";
-    text.match_indices(KEY).any(|(at, _)| {
-        // A key of its own (not `metadata:`), outside a comment.
-        let line = &text[text[..at].rfind('\n').map_or(0, |i| i + 1)..at];
-        let own_key = line
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
-        if !own_key || line.contains('#') {
-            return false;
-        }
-        let after = &text[at + KEY.len()..];
-        let rest = after.trim_start_matches([' ', '\t']);
-        rest.len() < after.len()
-            && rest
-                .strip_prefix('#')
-                .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)
+    // Line by line, so that each byte is looked at a bounded number of times:
+    // finding each match's line start and comment afresh was quadratic on one
+    // long line with many keys.
+    text.split('\n').any(|line| {
+        // Anything after the first `#` of the line is a comment.
+        let code = &line[..line.find('#').unwrap_or(line.len())];
+        code.match_indices(KEY).any(|(at, _)| {
+            // A key of its own (not `metadata:`).
+            let own_key = code[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
+            let after = &line[at + KEY.len()..];
+            let rest = after.trim_start_matches([' ', '\t']);
+            own_key
+                && rest.len() < after.len()
+                && rest
+                    .strip_prefix('#')
+                    .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)
+        })
     })
 }

@@ -405,3 +405,141 @@ fn a_long_line_is_not_printed_as_context() {
         stderr.len()
     );
 }
+
+/// A comma then a multi-byte character once panicked while looking for a
+/// likely meaning (a `&str` cut inside `€`).
+#[test]
+fn a_duration_with_a_comma_and_multi_byte_text_is_invalid_not_a_panic() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light }\nprogram:\n  - delay: \"1,a€\"\n  - delay: \"2,ab€x\"\n")
+        .args(["check", "program.yaml"])
+        .status(1)
+        .stderr(
+            "iotrun::invalid_duration
+
+  × `1,a€` is not a duration
+   ╭─[program.yaml:4:12]
+ 3 │ program:
+ 4 │   - delay: \"1,a€\"
+   ·            ───┬──
+   ·               ╰── invalid duration
+ 5 │   - delay: \"2,ab€x\"
+   ╰────
+  help: a duration is a number and a unit (`ms`, `s` or `m`) with nothing between, such as
+        `250ms`, `1.5s` or `2m`
+
+iotrun::invalid_duration
+
+  × `2,ab€x` is not a duration
+   ╭─[program.yaml:5:12]
+ 4 │   - delay: \"1,a€\"
+ 5 │   - delay: \"2,ab€x\"
+   ·            ────┬───
+   ·                ╰── invalid duration
+   ╰────
+  help: a duration is a number and a unit (`ms`, `s` or `m`) with nothing between, such as
+        `250ms`, `1.5s` or `2m`
+
+program.yaml: 2 errors, 0 warnings
+",
+        )
+        .run();
+}
+
+/// `COLUMNS` is clamped to 20..=1000: a huge value once overflowed a format
+/// width (a panic), a tiny one would leave no room for a bar.
+#[test]
+fn a_huge_or_tiny_columns_is_clamped_for_the_timeline() {
+    let program =
+        "devices:\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: SWITCH_ON }\n";
+    for (columns, cells) in [("70000", 1000 - 4), ("3", 20 - 4)] {
+        let run = Test::new()
+            .program(program)
+            .env("COLUMNS", columns)
+            .args(["run", "--virtual-time", "--timeline", "program.yaml"])
+            .run();
+        let axis = run
+            .stdout
+            .lines()
+            .find(|line| line.contains('└'))
+            .unwrap_or_default();
+        assert_eq!(
+            axis.chars().filter(|&c| c == '─').count(),
+            cells - 1,
+            "COLUMNS={columns}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+/// A chain of merges counts each link once per use; past the limit the
+/// diagnostic names the merge-key limit and its number.
+#[test]
+fn a_long_chain_of_merge_keys_names_the_merge_key_limit() {
+    let mut text = String::from("devices:\n  l: { kind: hue_light }\na0: &a0 {x: 1}\n");
+    for i in 1..2000 {
+        let _ = writeln!(text, "a{i}: &a{i} {{<<: *a{}, y{i}: 1}}", i - 1);
+    }
+    text.push_str("program:\n  - { device: l, message: SWITCH_ON }\n");
+    Test::new()
+        .program(&text)
+        .args(["check", "program.yaml"])
+        .status(1)
+        .stderr(
+            "iotrun::yaml
+
+  × the file goes past a parse limit: more than 10,000 merge keys (`<<`), counting each merge of a
+  │ merged value again
+     ╭─[program.yaml:144:18]
+ 143 │ a140: &a140 {<<: *a139, y140: 1}
+ 144 │ a141: &a141 {<<: *a140, y141: 1}
+     ·                  ──┬──
+     ·                    ╰── limit reached here
+ 145 │ a142: &a142 {<<: *a141, y142: 1}
+     ╰────
+  help: iotrun bounds YAML nodes, events and alias expansion so that no file can exhaust the
+        machine; an alias that expands into a huge value is the usual cause
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .run();
+}
+
+#[test]
+fn an_alias_inside_its_own_anchor_is_worded_for_a_user() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light }\np: &p {<<: *p}\nprogram:\n  - { device: l, message: SWITCH_ON }\n")
+        .args(["check", "program.yaml"])
+        .status(1)
+        .stderr(
+            "iotrun::yaml
+
+  × an alias is used inside the very node its anchor names
+   ╭─[program.yaml:3:12]
+ 2 │   l: { kind: hue_light }
+ 3 │ p: &p {<<: *p}
+   ·            ─┬
+   ·             ╰── alias of an enclosing anchor
+ 4 │ program:
+   ╰────
+  help: a value cannot contain itself: anchor a finished node and use its alias after it
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .run();
+}
+
+/// 66 MiB of scalar text once met an undocumented 64 MiB limit ("the file is
+/// too large"); the limit is now the file limit, 512 MiB.
+#[test]
+fn more_than_64_mib_of_scalar_text_is_within_the_limits() {
+    let text = format!(
+        "devices:\n  l: {{ kind: hue_light }}\nnote: {}\nprogram:\n  - {{ device: l, message: SWITCH_ON }}\n",
+        "x".repeat(66 << 20)
+    );
+    let stderr = rejected(text, "iotrun::unknown_key");
+    assert!(!stderr.contains("parse limit"), "{stderr}");
+    assert!(stderr.contains("a program has no key `note`"), "{stderr}");
+}

@@ -228,6 +228,8 @@ pub struct HumanOutput<W: Write> {
     per_device: Vec<(String, u64)>,
     /// The width of the device column: the longest device name.
     width: usize,
+    /// Where each device's entry is in `per_device`.
+    device_index: std::collections::HashMap<String, usize>,
 }
 
 impl<W: Write> HumanOutput<W> {
@@ -242,6 +244,7 @@ impl<W: Write> HumanOutput<W> {
             cancelled: 0,
             per_device: Vec::new(),
             width: 0,
+            device_index: std::collections::HashMap::new(),
         }
     }
 
@@ -253,9 +256,15 @@ impl<W: Write> HumanOutput<W> {
     }
 
     fn count_message(&mut self, device: &str) {
-        match self.per_device.iter_mut().find(|(name, _)| name == device) {
-            Some((_, count)) => *count += 1,
-            None => self.per_device.push((device.to_string(), 1)),
+        // A map from name to place keeps this O(1) with many devices; the
+        // list keeps the order of appearance that `details` breaks ties by.
+        match self.device_index.get(device) {
+            Some(&at) => self.per_device[at].1 += 1,
+            None => {
+                self.device_index
+                    .insert(device.to_string(), self.per_device.len());
+                self.per_device.push((device.to_string(), 1));
+            }
         }
     }
 

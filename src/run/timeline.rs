@@ -1,6 +1,7 @@
 //! `iotrun run --timeline`: after the run, a text Gantt chart — a row per
 //! device, a bar per operation, a time axis — fitted to the terminal width.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use super::event::{Event, Observer, seconds};
@@ -11,7 +12,11 @@ pub struct Timeline {
     /// Devices in order of appearance, each with its operations.
     rows: Vec<(String, Vec<Operation>)>,
     /// Starts of operations not yet ended, per device.
-    open: Vec<Vec<Duration>>,
+    /// Oldest first: an end closes the earliest open start (a queue, so
+    /// closing is O(1) however many are open).
+    open: Vec<VecDeque<Duration>>,
+    /// Row of each device by name, so a run with many devices stays linear.
+    index: HashMap<String, usize>,
     end: Duration,
 }
 
@@ -29,27 +34,25 @@ const CANCELLED: char = '~';
 
 impl Timeline {
     fn row(&mut self, device: &str) -> usize {
-        match self.rows.iter().position(|(name, _)| name == device) {
-            Some(row) => row,
-            None => {
-                self.rows.push((device.to_string(), Vec::new()));
-                self.open.push(Vec::new());
-                self.rows.len() - 1
-            }
+        if let Some(&row) = self.index.get(device) {
+            return row;
         }
+        self.rows.push((device.to_string(), Vec::new()));
+        self.open.push(VecDeque::new());
+        self.index.insert(device.to_string(), self.rows.len() - 1);
+        self.rows.len() - 1
     }
 
     fn begin(&mut self, device: &str, t: Duration) {
         let row = self.row(device);
-        self.open[row].push(t);
+        self.open[row].push_back(t);
     }
 
     fn finish(&mut self, device: &str, t: Duration, mark: char) {
         let row = self.row(device);
-        if self.open[row].is_empty() {
+        let Some(start) = self.open[row].pop_front() else {
             return;
-        }
-        let start = self.open[row].remove(0);
+        };
         self.rows[row].1.push(Operation {
             start,
             end: t,
@@ -59,6 +62,9 @@ impl Timeline {
 
     /// The chart, `width` characters wide at most.
     pub fn render(&self, width: usize) -> String {
+        // `COLUMNS` is the user's: a huge value would overflow the format
+        // width (a panic) or allocate without bound, a tiny one leaves no bar.
+        let width = width.clamp(crate::report::MIN_WIDTH, crate::report::MAX_WIDTH);
         let label = self
             .rows
             .iter()
