@@ -52,7 +52,10 @@ pub enum Code {
     UnusedData,
     UnusedDevice,
     UnusedRoutine,
+    UnusedKind,
     EmptyBlock,
+    UnboundedWait,
+    UnreachableState,
 }
 
 impl Code {
@@ -82,7 +85,10 @@ impl Code {
             Code::UnusedData => "iotrun::unused_data",
             Code::UnusedDevice => "iotrun::unused_device",
             Code::UnusedRoutine => "iotrun::unused_routine",
+            Code::UnusedKind => "iotrun::unused_kind",
             Code::EmptyBlock => "iotrun::empty_block",
+            Code::UnboundedWait => "iotrun::unbounded_wait",
+            Code::UnreachableState => "iotrun::unreachable_state",
         }
     }
 
@@ -94,6 +100,9 @@ impl Code {
                 | Code::UnusedRoutine
                 | Code::EmptyBlock
                 | Code::ShortTimeout
+                | Code::UnusedKind
+                | Code::UnboundedWait
+                | Code::UnreachableState
         )
     }
 }
