@@ -284,8 +284,8 @@ impl<'p> Schedule<'p> {
                 };
                 match earliest {
                     Some(end) => (end.max(start), false),
-                    // Its timeout, below, ends it; without one it may not end.
-                    None => (start, step.timeout.is_none()),
+                    // Nothing ends it: its timeout does, below, or nothing.
+                    None => (start, true),
                 }
             }
         };
