@@ -258,7 +258,7 @@ impl Lowerer<'_> {
             ),
         }
         if let Some((_, value)) = entries.get("state") {
-            match self.json(value) {
+            match self.json(value, "a state") {
                 Some(serde_json::Value::Object(state)) => device.state = state,
                 Some(_) => {
                     self.report(wrong_type(value, "a state (a mapping)").with_help(
@@ -506,7 +506,7 @@ impl Lowerer<'_> {
                     );
                     continue;
                 }
-                _ => match self.json(payload) {
+                _ => match self.json(payload, "a payload") {
                     Some(json) => Payload::Json(json),
                     None => continue,
                 },
@@ -518,8 +518,9 @@ impl Lowerer<'_> {
 
     /// A YAML value as JSON, with the format's scalar typing: numbers as
     /// JSON numbers, booleans, null, text; mappings need text keys, each
-    /// once (reported otherwise, and the value is then `None`).
-    fn json(&mut self, value: &Yaml) -> Option<serde_json::Value> {
+    /// once (reported otherwise, as keys of `owner`, and the value is then
+    /// `None`).
+    fn json(&mut self, value: &Yaml, owner: &str) -> Option<serde_json::Value> {
         use serde_json::Value as Json;
         Some(match &value.value {
             Value::Null => Json::Null,
@@ -530,7 +531,7 @@ impl Lowerer<'_> {
                 let mut list = Vec::with_capacity(items.len());
                 let mut sound = true;
                 for item in items {
-                    match self.json(item) {
+                    match self.json(item, owner) {
                         Some(item) => list.push(item),
                         None => sound = false,
                     }
@@ -544,8 +545,8 @@ impl Lowerer<'_> {
                 let errors = self.diagnostics.len();
                 let mut object = serde_json::Map::new();
                 let mut sound = true;
-                for (key, item) in self.named_entries(map, "a JSON object") {
-                    match self.json(item) {
+                for (key, item) in self.named_entries(map, owner) {
+                    match self.json(item, owner) {
                         Some(item) => {
                             object.insert(key.value.to_string(), item);
                         }
@@ -863,7 +864,7 @@ impl Lowerer<'_> {
             }
         };
         let state = match entries.get("state") {
-            Some((state_key, value)) => self.json(value).map(|state| {
+            Some((state_key, value)) => self.json(value, "a state").map(|state| {
                 // An empty block value has no token of its own: show its key.
                 let span = if value.span.len > 0 {
                     value.span

@@ -147,7 +147,8 @@ impl Plan {
 /// it leads to (the device's starting state merged with its payload).
 struct Sent {
     device: usize,
-    state: Map<String, Value>,
+    /// A JSON object.
+    state: Value,
     end: Duration,
     /// The `parallel`s it is inside, each with the branch it is in.
     branches: Vec<(u32, u32)>,
@@ -176,8 +177,8 @@ struct Schedule<'p> {
     budget: usize,
 }
 
-/// The steps timed in all passes before the estimate gives up on timing
-/// waits step by step.
+/// The steps timed, and messages a wait looked at, in all passes before
+/// the estimate gives up on timing waits step by step.
 const SCHEDULE_BUDGET: usize = 1_000_000;
 /// Passes after which the waits' times are taken as they are.
 const SCHEDULE_PASSES: usize = 4;
@@ -232,7 +233,7 @@ impl<'p> Schedule<'p> {
                     }
                     self.sent.push(Sent {
                         device: *device,
-                        state,
+                        state: Value::Object(state),
                         end,
                         branches: self.branches.clone(),
                     });
@@ -267,14 +268,17 @@ impl<'p> Schedule<'p> {
             }
             StepKind::Wait { device, state } => {
                 let wanted = Value::Object(state.clone());
-                let satisfies = |sent: &Sent| {
-                    sent.device == *device
-                        && crate::device::contains(&Value::Object(sent.state.clone()), &wanted)
-                };
                 let start_state = Value::Object(self.plan.devices[*device].state.clone());
                 let earliest = if crate::device::contains(&start_state, &wanted) {
                     Some(start)
                 } else {
+                    // Every message looked at is paid for from the budget:
+                    // many waits among many messages would be quadratic.
+                    let looked = self.sent.len().saturating_add(self.previous.len());
+                    self.budget = self.budget.checked_sub(looked)?;
+                    let satisfies = |sent: &Sent| {
+                        sent.device == *device && crate::device::contains(&sent.state, &wanted)
+                    };
                     let before = self.sent.iter().filter(|s| satisfies(s));
                     let beside = self
                         .previous
