@@ -867,3 +867,31 @@ fn devices_lists_a_files_kinds_as_json() {
         })
     );
 }
+
+/// Waits in routines are timed where the routine runs: the wait in `ready`
+/// ends when the `open` beside it ends, and one the starting state already
+/// satisfies takes no time.
+#[test]
+fn check_times_waits_in_routines_and_satisfied_ones() {
+    Test::new()
+        .program(
+            "\
+devices:
+  toilet: { kind: smart_toilet, latency: 1s, state: { state: CLOSE } }
+routines:
+  open: [ { delay: 2s }, { device: toilet, message: OPEN } ]
+  ready:
+    wait: { device: toilet, state: { state: OPEN } }
+    timeout: 10s
+program:
+  - wait: { device: toilet, state: { state: CLOSE } }
+    timeout: 10s
+  - parallel: [ { run: ready }, { run: open } ]
+  - { device: toilet, message: FLUSH }
+",
+        )
+        .args(["check", "program.yaml"])
+        .stdout("program.yaml: 1 device, 2 messages, 6 s\n")
+        .stderr("")
+        .run();
+}
