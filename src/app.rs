@@ -31,7 +31,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     let exit = match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Run(args)) => run(&args.file, &args.options),
-        Some(Command::Devices { format }) => print(&crate::catalogue::render(format)),
+        Some(Command::Devices { file, format }) => devices(file.as_deref(), format),
         Some(Command::Schema) => print(crate::catalogue::SCHEMA),
         Some(Command::Completions { shell }) => {
             let mut out = Vec::new();
@@ -114,6 +114,35 @@ fn read(path: &Path, reporter: &mut Reporter) -> Option<Source> {
             None
         }
     }
+}
+
+/// Lists the built-in kinds, and those a valid program file declares; an
+/// invalid file gets its diagnostics instead.
+fn devices(path: Option<&Path>, format: Format) -> Exit {
+    let Some(path) = path else {
+        return print(&crate::catalogue::render(
+            &crate::device::Kind::builtins(),
+            None,
+            format,
+        ));
+    };
+    let name = path.display().to_string();
+    let mut reporter = Reporter::stderr(Format::Human);
+    let Some(source) = read(path, &mut reporter) else {
+        return Exit::Usage;
+    };
+    let loaded = load(&source);
+    let errors: Vec<Diagnostic> = loaded
+        .diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect();
+    reporter.write(&errors, &name, Some(&source));
+    let exit = match loaded.plan {
+        Some(plan) => print(&crate::catalogue::render(&plan.kinds, Some(&name), format)),
+        None => Exit::for_diagnostics(&errors),
+    };
+    exit.max(reporter.exit())
 }
 
 /// Draws a valid program; an invalid one gets its diagnostics instead.

@@ -27,15 +27,28 @@ pub struct Program {
     /// cannot be checked, and are not.
     pub devices_declared: bool,
     pub routines: Vec<Routine>,
+    /// The kinds the file declares under `kinds:`, in file order.
+    pub kinds: Vec<KindDecl>,
     pub program: Option<Node>,
+}
+
+/// A kind declared under `kinds:`. Its shape is checked while lowering;
+/// `kind` is there only when nothing about it was wrong.
+#[derive(Debug)]
+pub struct KindDecl {
+    pub name: Spanned<String>,
+    pub kind: Option<crate::device::Kind>,
 }
 
 #[derive(Debug)]
 pub struct Device {
     pub name: Spanned<String>,
-    /// The kind, an index into [`crate::device::Kind::builtins`]; `None`
-    /// when it was missing or unknown, which is reported already.
-    pub kind: Option<Spanned<usize>>,
+    /// The kind's name as written; `check.rs` resolves it against the
+    /// built-in and the declared kinds. `None` when it was missing or not
+    /// text, which is reported already.
+    pub kind: Option<Spanned<String>>,
+    /// The state it starts from (`state:`), a JSON object; empty if not given.
+    pub state: serde_json::Map<String, serde_json::Value>,
     pub latency: Duration,
     /// The file's `latency` was no duration (reported already): nothing
     /// may be judged against the default that stands in for it.
@@ -89,6 +102,16 @@ pub enum NodeKind {
     Parallel(Vec<Node>),
     Delay(Duration),
     Run(Spanned<String>),
+    /// `wait: { device, state }`: done once the device's state holds
+    /// `state`. The state is any JSON value here: that it is a non-empty
+    /// object is `check.rs`'s to say, at its span.
+    Wait {
+        device: Spanned<String>,
+        state: Spanned<serde_json::Value>,
+        /// The top-level keys of `state` where it is a mapping, each with
+        /// its span, for diagnostics about one field.
+        fields: Vec<Spanned<String>>,
+    },
     /// A node that could not be read; its diagnostics are reported and the
     /// program will not run, but its siblings are still checked.
     Invalid,

@@ -21,6 +21,7 @@ pub fn check(
     parse_ok: bool,
 ) -> (Option<Plan>, Vec<Diagnostic>) {
     let mut checker = Checker::new(program);
+    checker.resolve_kinds();
     checker.walk_all();
     checker.routine_graph();
     let ok = parse_ok && !checker.diagnostics.iter().any(Diagnostic::is_error);
@@ -42,8 +43,16 @@ enum Names {
 
 struct Checker<'a> {
     program: &'a Program,
-    /// The kinds a device may be of.
+    /// The kinds a device may be of: the built-in ones, then the file's
+    /// sound ones.
     kinds: Vec<crate::device::Kind>,
+    /// Every kind name a device may use, declared ones too even when their
+    /// declaration is broken (reported already): `None` for those.
+    kind_index: HashMap<&'a str, Option<usize>>,
+    /// Each device's kind in `kinds`, once resolved.
+    device_kinds: Vec<Option<usize>>,
+    /// Whether some `wait` names the device.
+    device_watched: Vec<bool>,
     device_names: Vec<&'a str>,
     routine_names: Vec<&'a str>,
     /// Name comparisons spent on suggestions so far.
@@ -74,9 +83,29 @@ impl<'a> Checker<'a> {
             .enumerate()
             .map(|(i, r)| (r.name.value.as_str(), i))
             .collect();
+        let mut kinds = crate::device::Kind::builtins();
+        let mut kind_index: HashMap<&str, Option<usize>> = HashMap::new();
+        for (index, name) in crate::device::BUILTIN.iter().enumerate() {
+            kind_index.insert(name, Some(index));
+        }
+        for decl in &program.kinds {
+            // One named like a built-in kind is reported already, and the
+            // built-in one stays what the name means.
+            kind_index
+                .entry(decl.name.value.as_str())
+                .or_insert_with(|| {
+                    decl.kind.as_ref().map(|kind| {
+                        kinds.push(kind.clone());
+                        kinds.len() - 1
+                    })
+                });
+        }
         Checker {
             program,
-            kinds: crate::device::Kind::builtins(),
+            kinds,
+            kind_index,
+            device_kinds: vec![None; program.devices.len()],
+            device_watched: vec![false; program.devices.len()],
             device_names: program
                 .devices
                 .iter()
@@ -95,6 +124,34 @@ impl<'a> Checker<'a> {
             order: Vec::new(),
             root_calls: Vec::new(),
             diagnostics: Vec::new(),
+        }
+    }
+
+    /// Each device's `kind`, among the built-in and the declared kinds.
+    fn resolve_kinds(&mut self) {
+        for (index, device) in self.program.devices.iter().enumerate() {
+            let Some(kind) = &device.kind else {
+                continue;
+            };
+            match self.kind_index.get(kind.value.as_str()) {
+                Some(resolved) => self.device_kinds[index] = *resolved,
+                None => {
+                    let mut names: Vec<&str> = crate::device::BUILTIN.to_vec();
+                    names.extend(self.program.kinds.iter().map(|k| k.name.value.as_str()));
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownKind,
+                            format!("there is no device kind `{}`", shown(&kind.value)),
+                        )
+                        .at(kind.span, "unknown kind")
+                        .with_help(suggest(
+                            &kind.value,
+                            "the kinds are",
+                            &names,
+                        )),
+                    );
+                }
+            }
         }
     }
 
@@ -151,8 +208,155 @@ impl<'a> Checker<'a> {
                     self.walk(child, calls);
                 }
             }
+            NodeKind::Wait {
+                device,
+                state,
+                fields,
+            } => self.wait(node, device, state, fields),
             NodeKind::Delay(_) | NodeKind::Invalid => {}
         }
+    }
+
+    /// A `wait`: its device must exist, its state must name fields, each
+    /// field should be one the device can come to have, and it should have
+    /// a `timeout`.
+    fn wait(
+        &mut self,
+        node: &Node,
+        device: &Spanned<String>,
+        state: &Spanned<serde_json::Value>,
+        fields: &[Spanned<String>],
+    ) {
+        let index = match self.devices.get(device.value.as_str()) {
+            Some(&index) => Some(index),
+            None if !self.program.devices_declared => None,
+            None => {
+                let help = self.name_help(&device.value, Names::Devices);
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownDevice,
+                        format!("there is no device `{}`", shown(&device.value)),
+                    )
+                    .at(device.span, "not declared under `devices`")
+                    .with_help(help),
+                );
+                None
+            }
+        };
+        if let Some(index) = index {
+            self.device_used[index] = true;
+            self.device_watched[index] = true;
+        }
+        let wanted = match &state.value {
+            serde_json::Value::Object(wanted) if !wanted.is_empty() => Some(wanted),
+            serde_json::Value::Object(_) => {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidData, "this `wait` waits for an empty state")
+                        .at(state.span, "no fields")
+                        .with_help("name the fields to wait for, e.g. `state: { position: 100 }`"),
+                );
+                None
+            }
+            other => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidData,
+                        format!(
+                            "a `wait`'s `state` is a mapping of fields, not {}",
+                            describe_json(other)
+                        ),
+                    )
+                    .at(state.span, "expected a mapping")
+                    .with_help("name the fields to wait for, e.g. `state: { position: 100 }`"),
+                );
+                None
+            }
+        };
+        if node.options.timeout.is_none() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::UnboundedWait,
+                    "this `wait` has no `timeout`, so it may never end",
+                )
+                .at(node.span, "no `timeout`")
+                .with_help("give it one, e.g. `timeout: 30s`: a state that never comes then fails the node instead of holding the run forever"),
+            );
+        }
+        if let (Some(index), Some(wanted)) = (index, wanted) {
+            self.unreachable_state(index, state.span, wanted, fields);
+        }
+    }
+
+    /// A wanted field that no command payload of the device's kind sets,
+    /// nor its starting state: the wait can only end by its timeout.
+    fn unreachable_state(
+        &mut self,
+        device: usize,
+        span: Span,
+        wanted: &serde_json::Map<String, serde_json::Value>,
+        fields: &[Spanned<String>],
+    ) {
+        let Some(kind) = self.device_kinds[device].map(|k| &self.kinds[k]) else {
+            return;
+        };
+        let declared = &self.program.devices[device];
+        let mut settable: Vec<&str> = Vec::new();
+        let payloads: Vec<_> = kind.accepts.iter().map(|&m| kind.payload(m)).collect();
+        for payload in &payloads {
+            for field in payload
+                .as_state()
+                .into_iter()
+                .flat_map(|state| state.keys())
+            {
+                if !settable.contains(&field.as_str()) {
+                    settable.push(field);
+                }
+            }
+        }
+        for field in declared.state.keys() {
+            if !settable.contains(&field.as_str()) {
+                settable.push(field);
+            }
+        }
+        let missing: Vec<&str> = wanted
+            .keys()
+            .map(String::as_str)
+            .filter(|field| !settable.contains(field))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let name = shown(&declared.name.value);
+        let listed = all(&missing);
+        let set = if settable.is_empty() {
+            format!("the messages of a {kind} set no field")
+        } else {
+            format!("the fields `{name}` can have are {}", all(&settable))
+        };
+        let mut diagnostic = Diagnostic::new(
+            Code::UnreachableState,
+            format!("no message to `{name}` sets {listed}, nor does its starting `state`"),
+        );
+        // Each missing field is labelled on its key; the state as a whole
+        // where the keys are not at hand.
+        let mut labelled = false;
+        for field in fields
+            .iter()
+            .filter(|f| missing.contains(&f.value.as_str()))
+        {
+            diagnostic = diagnostic.at(field.span, "never set");
+            labelled = true;
+        }
+        if !labelled {
+            diagnostic = diagnostic.at(span, "may never be reached");
+        }
+        self.diagnostics.push(
+            diagnostic
+                .also(declared.name.span, format!("`{name}` declared here"))
+                .with_help(format!(
+                    "{set}; set {listed} in a payload of its kind (`payloads:`) or in the device's `state:`"
+                )),
+        );
     }
 
     /// "did you mean" among the declared names. Each lookup compares the
@@ -229,10 +433,10 @@ impl<'a> Checker<'a> {
             Some(&index) => {
                 self.device_used[index] = true;
                 let declared = &self.program.devices[index];
-                if let Some(kind) = &declared.kind
-                    && !self.kinds[kind.value].accepts(message.value)
+                if let (Some(kind), Some(resolved)) = (&declared.kind, self.device_kinds[index])
+                    && !self.kinds[resolved].accepts(message.value)
                 {
-                    let accepted: Vec<&str> = self.kinds[kind.value]
+                    let accepted: Vec<&str> = self.kinds[resolved]
                         .accepts
                         .iter()
                         .map(|m| m.name())
@@ -243,7 +447,7 @@ impl<'a> Checker<'a> {
                             format!(
                                 "`{}` is a {}, which does not accept {}",
                                 shown(&device.value),
-                                self.kinds[kind.value],
+                                self.kinds[resolved],
                                 message.value
                             ),
                         )
@@ -254,15 +458,21 @@ impl<'a> Checker<'a> {
                         )
                         .with_help(format!(
                             "a {} accepts {}",
-                            self.kinds[kind.value],
+                            self.kinds[resolved],
                             all(&accepted)
                         )),
                     );
                 }
             }
         }
+        // A payload that uses `{data}` uses the data, whatever the type.
+        let uses_data = self
+            .devices
+            .get(device.value.as_str())
+            .and_then(|&index| self.device_kinds[index])
+            .is_some_and(|kind| self.kinds[kind].payload(message.value).uses_data());
         if !matches!(data, ast::Data::Broken) {
-            self.data(message, data.text());
+            self.data(message, data.text(), uses_data);
         }
     }
 
@@ -270,10 +480,12 @@ impl<'a> Checker<'a> {
         &mut self,
         message: &Spanned<crate::message::MessageType>,
         data: Option<&Spanned<String>>,
+        payload_uses_data: bool,
     ) {
         let rule = message.value.data_rule();
         let diagnostic = match (rule, data) {
             (DataRule::Ignored, None) => return,
+            (DataRule::Ignored, Some(_)) if payload_uses_data => return,
             (DataRule::Ignored, Some(data)) => Diagnostic::new(
                 Code::UnusedData,
                 format!("{} ignores `data`", message.value),
@@ -357,6 +569,27 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        for decl in &self.program.kinds {
+            let used = self.program.devices.iter().any(|device| {
+                device
+                    .kind
+                    .as_ref()
+                    .is_some_and(|kind| kind.value == decl.name.value)
+            });
+            if !used {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnusedKind,
+                        format!("kind `{}` is never used", shown(&decl.name.value)),
+                    )
+                    .at(decl.name.span, "declared here, no device is of it")
+                    .with_help(format!(
+                        "declare a device of it, `kind: {}`, or remove it",
+                        shown(&decl.name.value)
+                    )),
+                );
+            }
+        }
         let reachable = routines::reachable(&self.calls, &self.root_calls);
         for (routine, reached) in self.program.routines.iter().zip(&reachable) {
             if !reached {
@@ -417,15 +650,16 @@ impl<'a> Checker<'a> {
             .program
             .devices
             .iter()
-            .map(|d| {
+            .enumerate()
+            .map(|(index, d)| {
                 Some(PlanDevice {
                     name: d.name.value.clone(),
-                    kind: d.kind.as_ref()?.value,
+                    kind: self.device_kinds[index]?,
                     latency: d.latency,
                     jitter: d.jitter,
                     failure_rate: d.failure_rate,
-                    state: serde_json::Map::new(),
-                    watched: false,
+                    state: d.state.clone(),
+                    watched: self.device_watched[index],
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -466,6 +700,10 @@ impl<'a> Checker<'a> {
             NodeKind::Parallel(children) => StepKind::Parallel(self.steps(children, source)?),
             NodeKind::Delay(duration) => StepKind::Delay(*duration),
             NodeKind::Run(name) => StepKind::Run(*self.routines.get(name.value.as_str())?),
+            NodeKind::Wait { device, state, .. } => StepKind::Wait {
+                device: *self.devices.get(device.value.as_str())?,
+                state: state.value.as_object()?.clone(),
+            },
             NodeKind::Invalid | NodeKind::Misspelled(_) => return None,
         };
         Some(Step {
@@ -479,6 +717,18 @@ impl<'a> Checker<'a> {
 
     fn steps(&self, nodes: &[Node], source: &Source) -> Option<Vec<Step>> {
         nodes.iter().map(|node| self.step(node, source)).collect()
+    }
+}
+
+/// A JSON value as a user would call it, for "not X".
+fn describe_json(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "nothing",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "text",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a mapping",
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Command {
     Check(CheckArgs),
     /// List the device kinds, the messages each accepts and the data they need.
     Devices {
+        /// Also list the kinds this program file declares under `kinds:`.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
         /// `human`: a list; `json`: one JSON document.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,

@@ -46,13 +46,17 @@ pub enum Code {
     UnknownRoutine,
     RoutineCycle,
     TooDeep,
+    TooLarge,
     InvalidValue,
     ShortTimeout,
     RunFailed,
     UnusedData,
     UnusedDevice,
     UnusedRoutine,
+    UnusedKind,
     EmptyBlock,
+    UnboundedWait,
+    UnreachableState,
 }
 
 impl Code {
@@ -76,13 +80,17 @@ impl Code {
             Code::UnknownRoutine => "iotrun::unknown_routine",
             Code::RoutineCycle => "iotrun::routine_cycle",
             Code::TooDeep => "iotrun::too_deep",
+            Code::TooLarge => "iotrun::too_large",
             Code::InvalidValue => "iotrun::invalid_value",
             Code::ShortTimeout => "iotrun::short_timeout",
             Code::RunFailed => "iotrun::run_failed",
             Code::UnusedData => "iotrun::unused_data",
             Code::UnusedDevice => "iotrun::unused_device",
             Code::UnusedRoutine => "iotrun::unused_routine",
+            Code::UnusedKind => "iotrun::unused_kind",
             Code::EmptyBlock => "iotrun::empty_block",
+            Code::UnboundedWait => "iotrun::unbounded_wait",
+            Code::UnreachableState => "iotrun::unreachable_state",
         }
     }
 
@@ -106,13 +114,17 @@ impl Code {
         Code::UnknownRoutine,
         Code::RoutineCycle,
         Code::TooDeep,
+        Code::TooLarge,
         Code::InvalidValue,
         Code::ShortTimeout,
         Code::RunFailed,
         Code::UnusedData,
         Code::UnusedDevice,
         Code::UnusedRoutine,
+        Code::UnusedKind,
         Code::EmptyBlock,
+        Code::UnboundedWait,
+        Code::UnreachableState,
     ];
 
     /// When the code is given, as the format's table says.
@@ -136,13 +148,17 @@ impl Code {
             Code::UnknownRoutine => "`run:` names no routine",
             Code::RoutineCycle => "routines that run themselves, directly or not",
             Code::TooDeep => "nesting beyond the documented limit",
+            Code::TooLarge => "a program past a documented size or work limit",
             Code::InvalidValue => "a number out of its range (attempts, failure rate)",
             Code::ShortTimeout => "a message timeout below its device's latency",
             Code::RunFailed => "a run failed: labelled on the failing node",
             Code::UnusedData => "data on a type that ignores it",
             Code::UnusedDevice => "a device no message uses",
             Code::UnusedRoutine => "a routine nothing runs",
+            Code::UnusedKind => "a declared kind no device uses",
             Code::EmptyBlock => "an empty sequence or parallel",
+            Code::UnboundedWait => "a `wait` with no `timeout`",
+            Code::UnreachableState => "a `wait` for a field no command payload of that device sets",
         }
     }
 
@@ -154,6 +170,9 @@ impl Code {
                 | Code::UnusedRoutine
                 | Code::EmptyBlock
                 | Code::ShortTimeout
+                | Code::UnusedKind
+                | Code::UnboundedWait
+                | Code::UnreachableState
         )
     }
 }

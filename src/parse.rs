@@ -6,9 +6,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::ast::{Data, Device, Node, NodeKind, Options, Program, Retry, Routine, Spanned};
-use crate::device::BUILTIN;
-use crate::diagnostic::{Code, Diagnostic, Span, closest, list, shown, suggest};
+use crate::ast::{
+    Data, Device, KindDecl, Node, NodeKind, Options, Program, Retry, Routine, Spanned,
+};
+use crate::device::{BUILTIN, Kind, Payload};
+use crate::diagnostic::{Code, Diagnostic, Span, all, closest, list, shown, suggest};
 use crate::duration;
 use crate::message::MessageType;
 use crate::source::Source;
@@ -25,8 +27,17 @@ pub const MAX_ATTEMPTS: u32 = 100;
 /// Latency of a device that does not say, as in the seed.
 pub const DEFAULT_LATENCY: Duration = Duration::from_millis(500);
 
-const PROGRAM_KEYS: &[&str] = &["name", "description", "devices", "routines", "program"];
-const DEVICE_KEYS: &[&str] = &["kind", "latency", "jitter", "failure_rate"];
+const PROGRAM_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "kinds",
+    "devices",
+    "routines",
+    "program",
+];
+const DEVICE_KEYS: &[&str] = &["kind", "latency", "jitter", "failure_rate", "state"];
+const KIND_KEYS: &[&str] = &["display", "accepts", "payloads"];
+const WAIT_KEYS: &[&str] = &["device", "state"];
 const MESSAGE_KEYS: &[&str] = &["device", "message", "data"];
 const NODE_KEYS: &[&str] = &[
     "device",
@@ -36,6 +47,7 @@ const NODE_KEYS: &[&str] = &[
     "parallel",
     "delay",
     "run",
+    "wait",
     "timeout",
     "retry",
     "continue_on_error",
@@ -43,9 +55,9 @@ const NODE_KEYS: &[&str] = &[
 /// Keys any node may carry beside its form.
 const OPTION_KEYS: &[&str] = &["timeout", "retry", "continue_on_error"];
 const RETRY_KEYS: &[&str] = &["attempts", "backoff"];
-/// Keys the format reserves for features still to come (MQTT, custom kinds).
-const LATER_KEYS: &[&str] = &["mqtt", "kinds"];
-const NODE_FORMS: &str = "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}` or a list";
+/// Keys the format reserves for features still to come (MQTT).
+const LATER_KEYS: &[&str] = &["mqtt"];
+const NODE_FORMS: &str = "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}`, `{wait: {device, state}}` or a list";
 
 /// Lowers a parsed YAML tree to the AST, with every structural diagnostic.
 pub fn lower(tree: &Yaml, source: &Source) -> (Program, Vec<Diagnostic>) {
@@ -102,6 +114,9 @@ impl Lowerer<'_> {
         }
         if let Some((_, value)) = entries.get("description") {
             self.scalar(value, "a description");
+        }
+        if let Some((_, value)) = entries.get("kinds") {
+            program.kinds = self.kinds(value);
         }
         // `Devices:` or `progam:` is reported as an unknown key with its
         // "did you mean"; what is under it is still checked, and the key is
@@ -228,6 +243,7 @@ impl Lowerer<'_> {
         let mut device = Device {
             name: Spanned::new(name.value.to_string(), name.span),
             kind: None,
+            state: serde_json::Map::new(),
             latency: DEFAULT_LATENCY,
             latency_rejected: false,
             jitter: Duration::ZERO,
@@ -245,12 +261,27 @@ impl Lowerer<'_> {
         let owner = format!("device `{}`", shown(name.value));
         let entries = self.keys(map, DEVICE_KEYS, &owner, "a device's keys are");
         match entries.get("kind") {
-            Some((_, value)) => device.kind = self.kind(value),
+            Some((_, value)) => {
+                device.kind = self
+                    .text(value, "a device kind")
+                    .map(|kind| Spanned::new(kind, value.span));
+            }
             None => self.report(
                 Diagnostic::new(Code::MissingKey, format!("{owner} has no `kind`"))
                     .at(name.span, "this device needs a `kind`")
                     .with_help(format!("add `kind:` with one of {}", list(&BUILTIN))),
             ),
+        }
+        if let Some((_, value)) = entries.get("state") {
+            match self.json(value, "a state") {
+                Some(serde_json::Value::Object(state)) => device.state = state,
+                Some(_) => {
+                    self.report(wrong_type(value, "a state (a mapping)").with_help(
+                        "write the fields it starts with, e.g. `state: { position: 0 }`",
+                    ))
+                }
+                None => {}
+            }
         }
         if let Some((_, value)) = entries.get("latency") {
             match self.duration(value) {
@@ -287,22 +318,263 @@ impl Lowerer<'_> {
         device
     }
 
-    fn kind(&mut self, value: &Yaml) -> Option<Spanned<usize>> {
-        let text = self.text(value, "a device kind")?;
-        match BUILTIN.iter().position(|k| *k == text) {
-            Some(kind) => Some(Spanned::new(kind, value.span)),
-            None => {
+    fn kinds(&mut self, value: &Yaml) -> Vec<KindDecl> {
+        let Value::Map(map) = &value.value else {
+            self.report(
+                wrong_type(value, "a mapping of kind names to kinds").with_help(
+                    "write e.g. `kinds: { blinds: { display: Blinds, accepts: [OPEN, CLOSE] } }`",
+                ),
+            );
+            return Vec::new();
+        };
+        let mut kinds = Vec::new();
+        for (name, definition) in self.named_entries(map, "`kinds`") {
+            self.check_name(&name, "kind");
+            let mut decl = self.kind_decl(&name, definition);
+            if BUILTIN.contains(&name.value) {
+                // A built-in kind has no place in the file to point at as
+                // the first definition: the message says where it is.
                 self.report(
                     Diagnostic::new(
-                        Code::UnknownKind,
-                        format!("there is no device kind `{}`", shown(&text)),
+                        Code::DuplicateKey,
+                        format!(
+                            "kind `{}` is defined twice: it is a built-in kind",
+                            shown(name.value)
+                        ),
                     )
-                    .at(value.span, "unknown kind")
-                    .with_help(suggest(&text, "the kinds are", &BUILTIN)),
+                    .at(name.span, "defined again here")
+                    .with_help(format!(
+                        "a built-in kind cannot be redefined; give this one another name, e.g. `my_{}`",
+                        shown(name.value)
+                    )),
+                );
+                decl.kind = None;
+            }
+            kinds.push(decl);
+        }
+        kinds
+    }
+
+    /// One kind under `kinds:`: its display name, the types it accepts and
+    /// their payloads. The kind is kept only when all of it is sound.
+    fn kind_decl(&mut self, name: &Spanned<&str>, definition: &Yaml) -> KindDecl {
+        let mut decl = KindDecl {
+            name: Spanned::new(name.value.to_string(), name.span),
+            kind: None,
+        };
+        let Value::Map(map) = &definition.value else {
+            self.report(
+                wrong_type(definition, "a kind definition (a mapping)").with_help(format!(
+                    "write e.g. `{}: {{ display: Blinds, accepts: [OPEN, CLOSE] }}`",
+                    shown(name.value)
+                )),
+            );
+            return decl;
+        };
+        let owner = format!("kind `{}`", shown(name.value));
+        let entries = self.keys(map, KIND_KEYS, &owner, "a kind's keys are");
+        let errors = self.diagnostics.len();
+        let display = match entries.get("display") {
+            Some((_, value)) => self.scalar(value, "a display name (text)"),
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, format!("{owner} has no `display`"))
+                        .at(name.span, "this kind needs a `display`")
+                        .with_help(
+                            "add the name its lines print, e.g. `display: Living Room Blinds`",
+                        ),
                 );
                 None
             }
+        };
+        let mut accepts: Vec<MessageType> = Vec::new();
+        let mut accepts_span = None;
+        match entries.get("accepts") {
+            Some((key, value)) => {
+                accepts_span = Some(key);
+                accepts = self.accepts(&owner, key, value);
+            }
+            None => self.report(
+                Diagnostic::new(Code::MissingKey, format!("{owner} has no `accepts`"))
+                    .at(name.span, "this kind needs `accepts`")
+                    .with_help("list the message types it accepts, e.g. `accepts: [OPEN, CLOSE]`"),
+            ),
         }
+        let mut payloads = Vec::new();
+        if let Some((_, value)) = entries.get("payloads") {
+            payloads = self.payloads(&owner, value, &accepts, accepts_span);
+        }
+        if self.diagnostics[errors..].iter().any(Diagnostic::is_error) {
+            return decl;
+        }
+        decl.kind = display.map(|display| Kind {
+            name: name.value.to_string(),
+            display,
+            accepts,
+            payloads,
+            connect_to: true,
+        });
+        decl
+    }
+
+    /// A kind's `accepts`: a non-empty list of message types, each once.
+    fn accepts(&mut self, owner: &str, key: Span, value: &Yaml) -> Vec<MessageType> {
+        let Value::Seq(items) = &value.value else {
+            self.report(
+                wrong_type(value, "a list of message types")
+                    .with_help("write e.g. `accepts: [OPEN, CLOSE]`"),
+            );
+            return Vec::new();
+        };
+        if items.is_empty() {
+            // An empty flow list has a token (`[]`); a bare key has none.
+            let span = if value.span.len > 0 { value.span } else { key };
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    format!("{owner} accepts no message type"),
+                )
+                .at(span, "empty")
+                .with_help(format!(
+                    "a device that accepts nothing cannot be sent anything; list the types, e.g. `accepts: [OPEN, CLOSE]`; the types are {}",
+                    all(&MessageType::names())
+                )),
+            );
+        }
+        let mut accepts: Vec<Spanned<MessageType>> = Vec::new();
+        for item in items {
+            let Some(message) = self.message_type(item) else {
+                continue;
+            };
+            if let Some(first) = accepts.iter().find(|m| m.value == message.value) {
+                self.report(
+                    Diagnostic::new(
+                        Code::DuplicateKey,
+                        format!("{} is listed twice in `accepts`", message.value),
+                    )
+                    .at(message.span, "listed again here")
+                    .also(first.span, "first listed here")
+                    .with_help("keep one of them"),
+                );
+                continue;
+            }
+            accepts.push(message);
+        }
+        accepts.into_iter().map(|m| m.value).collect()
+    }
+
+    /// A kind's `payloads`: message type -> the payload its messages send.
+    /// A plain string is sent as text, anything else as JSON.
+    fn payloads(
+        &mut self,
+        owner: &str,
+        value: &Yaml,
+        accepts: &[MessageType],
+        accepts_span: Option<Span>,
+    ) -> Vec<(MessageType, Payload)> {
+        let Value::Map(map) = &value.value else {
+            self.report(
+                wrong_type(value, "a mapping of message types to payloads")
+                    .with_help("write e.g. `payloads: { OPEN: { position: 100 } }`"),
+            );
+            return Vec::new();
+        };
+        let mut payloads = Vec::new();
+        for (key, payload) in self.named_entries(map, "`payloads`") {
+            let Some(message) = MessageType::from_name(key.value) else {
+                self.report(
+                    Diagnostic::new(
+                        Code::UnknownMessage,
+                        format!("there is no message type `{}`", shown(key.value)),
+                    )
+                    .at(key.span, "unknown message type")
+                    .with_help(suggest(
+                        key.value,
+                        "the message types are",
+                        &MessageType::names(),
+                    )),
+                );
+                continue;
+            };
+            // Without a sound `accepts` there is nothing to hold it against.
+            if !accepts.is_empty() && !accepts.contains(&message) {
+                let mut diagnostic = Diagnostic::new(
+                    Code::UnsupportedMessage,
+                    format!("{owner} does not accept {message}, so it has no payload for it"),
+                )
+                .at(key.span, "not in `accepts`");
+                if let Some(span) = accepts_span {
+                    diagnostic = diagnostic.also(span, "the types it accepts");
+                }
+                self.report(
+                    diagnostic
+                        .with_help(format!("add {message} to `accepts`, or remove its payload")),
+                );
+                continue;
+            }
+            let payload = match &payload.value {
+                Value::Str(text) => Payload::Text(text.clone()),
+                Value::Null => {
+                    self.report(
+                        wrong_type(payload, "a payload (a mapping, or text)").with_help(
+                            "write e.g. `OPEN: { position: 100 }`, or `OPEN: \"ON\"` to send text",
+                        ),
+                    );
+                    continue;
+                }
+                _ => match self.json(payload, "a payload") {
+                    Some(json) => Payload::Json(json),
+                    None => continue,
+                },
+            };
+            payloads.push((message, payload));
+        }
+        payloads
+    }
+
+    /// A YAML value as JSON, with the format's scalar typing: numbers as
+    /// JSON numbers, booleans, null, text; mappings need text keys, each
+    /// once (reported otherwise, as keys of `owner`, and the value is then
+    /// `None`).
+    fn json(&mut self, value: &Yaml, owner: &str) -> Option<serde_json::Value> {
+        use serde_json::Value as Json;
+        Some(match &value.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(text) => json_number(text),
+            Value::Str(text) => Json::String(text.clone()),
+            Value::Seq(items) => {
+                let mut list = Vec::with_capacity(items.len());
+                let mut sound = true;
+                for item in items {
+                    match self.json(item, owner) {
+                        Some(item) => list.push(item),
+                        None => sound = false,
+                    }
+                }
+                if !sound {
+                    return None;
+                }
+                Json::Array(list)
+            }
+            Value::Map(map) => {
+                let errors = self.diagnostics.len();
+                let mut object = serde_json::Map::new();
+                let mut sound = true;
+                for (key, item) in self.named_entries(map, owner) {
+                    match self.json(item, owner) {
+                        Some(item) => {
+                            object.insert(key.value.to_string(), item);
+                        }
+                        None => sound = false,
+                    }
+                }
+                if !sound || self.diagnostics.len() > errors {
+                    return None;
+                }
+                Json::Object(object)
+            }
+        })
     }
 
     fn routines(&mut self, value: &Yaml) -> Vec<Routine> {
@@ -433,10 +705,11 @@ impl Lowerer<'_> {
                     options: Options::default(),
                 }
             }
-            [(form, _, body)] => {
+            [(form, key, body)] => {
                 let kind = match *form {
                     "message" => self.message(&entries, span),
                     "sequence" | "parallel" => self.block(form, body, depth),
+                    "wait" => self.wait(*key, body),
                     "delay" => self
                         .duration(body)
                         .map_or(NodeKind::Invalid, NodeKind::Delay),
@@ -606,6 +879,73 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `wait: { device: D, state: {...} }`.
+    fn wait(&mut self, key: Span, body: &Yaml) -> NodeKind {
+        let Value::Map(map) = &body.value else {
+            self.report(
+                wrong_type(body, "a mapping with `device` and `state`")
+                    .with_help("write `wait: { device: blinds, state: { position: 100 } }`"),
+            );
+            return NodeKind::Invalid;
+        };
+        let entries = self.keys(map, WAIT_KEYS, "`wait`", "`wait` has");
+        let device = match entries.get("device") {
+            Some((_, value)) => self
+                .text(value, "a device name")
+                .map(|name| Spanned::new(name, value.span)),
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "this `wait` has no `device`")
+                        .at(key, "`device` belongs in this `wait`")
+                        .with_help("name the device whose state it waits for: `device: blinds`"),
+                );
+                None
+            }
+        };
+        let state = match entries.get("state") {
+            Some((state_key, value)) => self.json(value, "a state").map(|state| {
+                // An empty block value has no token of its own: show its key.
+                let span = if value.span.len > 0 {
+                    value.span
+                } else {
+                    state_key
+                };
+                Spanned::new(state, span)
+            }),
+            None => {
+                self.report(
+                    Diagnostic::new(Code::MissingKey, "this `wait` has no `state`")
+                        .at(key, "`state` belongs in this `wait`")
+                        .with_help("say which fields to wait for, e.g. `state: { position: 100 }`"),
+                );
+                None
+            }
+        };
+        let mut fields = Vec::new();
+        if let Some((
+            _,
+            Yaml {
+                value: Value::Map(map),
+                ..
+            },
+        )) = entries.get("state")
+        {
+            for (key, _) in map {
+                if let Value::Str(name) = &key.value {
+                    fields.push(Spanned::new(name.clone(), key.span));
+                }
+            }
+        }
+        match (device, state) {
+            (Some(device), Some(state)) => NodeKind::Wait {
+                device,
+                state,
+                fields,
+            },
+            _ => NodeKind::Invalid,
+        }
+    }
+
     fn message(&mut self, entries: &Entries<'_>, span: Span) -> NodeKind {
         let device = match entries.get("device") {
             Some((_, value)) => self
@@ -743,6 +1083,21 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// A YAML number as a JSON number: whole numbers exactly, others as
+/// doubles; what JSON cannot hold (`.nan`, `.inf`) stays text.
+fn json_number(text: &str) -> serde_json::Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return n.into();
+    }
+    if let Ok(n) = text.parse::<u64>() {
+        return n.into();
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or_else(|| serde_json::Value::String(text.to_string()), Into::into)
 }
 
 fn describe_form(form: &str) -> String {

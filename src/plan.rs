@@ -77,8 +77,12 @@ pub enum StepKind {
 pub struct Estimate {
     /// Messages sent, with routines counted each time they run.
     pub messages: u64,
-    /// The critical path: connect, program, disconnect.
+    /// The critical path: connect, program, disconnect. With `unbounded`,
+    /// the least it takes: waits that may never end counted as ending at once.
     pub duration: Duration,
+    /// Some `wait` has no `timeout` and no message the estimate finds
+    /// ends it: the run may never end.
+    pub unbounded: bool,
 }
 
 impl Plan {
@@ -92,7 +96,18 @@ impl Plan {
         for &index in &self.routine_order {
             routines[index] = Some(fold(&self.routines[index], &routines, &self.devices));
         }
-        let (messages, program) = fold(&self.root, &routines, &self.devices);
+        let (messages, mut program) = fold(&self.root, &routines, &self.devices);
+        let mut unbounded = false;
+        // Waits end when some message ends, so a program with waits is
+        // timed step by step; one without keeps the cheap fold.
+        if self.has_waits() {
+            match Schedule::time(self) {
+                Some((end, open)) => (program, unbounded) = (end, open),
+                // Too much to time step by step: each wait is taken to end
+                // at its timeout, or at once when it has none.
+                None => unbounded = self.has_unbounded_waits(),
+            }
+        }
         let slowest = self
             .devices
             .iter()
@@ -102,8 +117,202 @@ impl Plan {
         Estimate {
             messages,
             duration: slowest.saturating_add(program).saturating_add(slowest),
+            unbounded,
         }
     }
+
+    fn steps(&self) -> impl Iterator<Item = &Step> {
+        let mut stack: Vec<&Step> = self.routines.iter().chain([&self.root]).collect();
+        std::iter::from_fn(move || {
+            let step = stack.pop()?;
+            if let StepKind::Sequence(children) | StepKind::Parallel(children) = &step.kind {
+                stack.extend(children);
+            }
+            Some(step)
+        })
+    }
+
+    fn has_waits(&self) -> bool {
+        self.steps()
+            .any(|step| matches!(step.kind, StepKind::Wait { .. }))
+    }
+
+    fn has_unbounded_waits(&self) -> bool {
+        self.steps()
+            .any(|step| matches!(step.kind, StepKind::Wait { .. }) && step.timeout.is_none())
+    }
+}
+
+/// A message as the schedule saw it: where it ends and the device's state
+/// it leads to (the device's starting state merged with its payload).
+struct Sent {
+    device: usize,
+    /// A JSON object.
+    state: Value,
+    end: Duration,
+    /// The `parallel`s it is inside, each with the branch it is in.
+    branches: Vec<(u32, u32)>,
+}
+
+/// Times a program with waits, step by step from its start, routines
+/// expanded where they run. A wait ends at the end of the earliest message
+/// to its device whose state contains the wanted one and that runs before
+/// the wait (in the order the program is written) or beside it (in another
+/// branch of a `parallel` both are in); at once if the device's starting
+/// state has it already; else at its timeout; else never (`open`). That
+/// needs the times of messages later in the file, so the program is timed
+/// again with the previous pass's messages until nothing changes (a few
+/// passes). Messages that only an earlier message's effect would let
+/// satisfy the wait (fields merged over several messages) are not seen.
+struct Schedule<'p> {
+    plan: &'p Plan,
+    /// This pass's messages so far, in the order the program is written.
+    sent: Vec<Sent>,
+    /// The whole previous pass's messages.
+    previous: Vec<Sent>,
+    branches: Vec<(u32, u32)>,
+    next_parallel: u32,
+    /// Steps left to visit; a program with routines run many times over
+    /// could otherwise take forever.
+    budget: usize,
+}
+
+/// The steps timed, and messages a wait looked at, in all passes before
+/// the estimate gives up on timing waits step by step.
+const SCHEDULE_BUDGET: usize = 1_000_000;
+/// Passes after which the waits' times are taken as they are.
+const SCHEDULE_PASSES: usize = 4;
+
+impl<'p> Schedule<'p> {
+    /// When the program ends after it starts, and whether some wait in it
+    /// may never end; `None` when it is too large to time so.
+    fn time(plan: &'p Plan) -> Option<(Duration, bool)> {
+        let mut schedule = Schedule {
+            plan,
+            sent: Vec::new(),
+            previous: Vec::new(),
+            branches: Vec::new(),
+            next_parallel: 0,
+            budget: SCHEDULE_BUDGET,
+        };
+        let mut last = None;
+        for _ in 0..SCHEDULE_PASSES {
+            schedule.previous = std::mem::take(&mut schedule.sent);
+            schedule.next_parallel = 0;
+            let timed = schedule.step(&plan.root, Duration::ZERO)?;
+            if last == Some(timed) {
+                break;
+            }
+            last = Some(timed);
+        }
+        last
+    }
+
+    /// When `step`, started at `start`, ends, and whether it may never end.
+    fn step(&mut self, step: &Step, start: Duration) -> Option<(Duration, bool)> {
+        self.budget = self.budget.checked_sub(1)?;
+        let (end, open) = match &step.kind {
+            StepKind::Message {
+                device,
+                message,
+                data,
+                ..
+            } => {
+                // The message's own timeout and retries are in the fold.
+                let (_, took) = fold(step, &[], &self.plan.devices);
+                let end = start.saturating_add(took);
+                let spec = &self.plan.devices[*device];
+                let fails = step.timeout.is_some_and(|t| t < spec.latency);
+                if !fails {
+                    let payload = self.plan.kinds[spec.kind]
+                        .payload(*message)
+                        .with_data(data.as_deref());
+                    let mut state = spec.state.clone();
+                    if let Some(patch) = payload.as_state() {
+                        crate::device::merge(&mut state, patch);
+                    }
+                    self.sent.push(Sent {
+                        device: *device,
+                        state: Value::Object(state),
+                        end,
+                        branches: self.branches.clone(),
+                    });
+                }
+                return Some((end, false));
+            }
+            StepKind::Delay(duration) => (start.saturating_add(*duration), false),
+            StepKind::Run(index) => {
+                let plan = self.plan;
+                self.step(&plan.routines[*index], start)?
+            }
+            StepKind::Sequence(steps) => {
+                let mut at = (start, false);
+                for child in steps {
+                    let (end, open) = self.step(child, at.0)?;
+                    at = (end, at.1 || open);
+                }
+                at
+            }
+            StepKind::Parallel(steps) => {
+                let id = self.next_parallel;
+                self.next_parallel = self.next_parallel.wrapping_add(1);
+                let mut at = (start, false);
+                for (branch, child) in steps.iter().enumerate() {
+                    self.branches.push((id, branch as u32));
+                    let timed = self.step(child, start);
+                    self.branches.pop();
+                    let (end, open) = timed?;
+                    at = (at.0.max(end), at.1 || open);
+                }
+                at
+            }
+            StepKind::Wait { device, state } => {
+                let wanted = Value::Object(state.clone());
+                let start_state = Value::Object(self.plan.devices[*device].state.clone());
+                let earliest = if crate::device::contains(&start_state, &wanted) {
+                    Some(start)
+                } else {
+                    // Every message looked at is paid for from the budget:
+                    // many waits among many messages would be quadratic.
+                    let looked = self.sent.len().saturating_add(self.previous.len());
+                    self.budget = self.budget.checked_sub(looked)?;
+                    let satisfies = |sent: &Sent| {
+                        sent.device == *device && crate::device::contains(&sent.state, &wanted)
+                    };
+                    let before = self.sent.iter().filter(|s| satisfies(s));
+                    let beside = self
+                        .previous
+                        .iter()
+                        .filter(|s| beside(&s.branches, &self.branches) && satisfies(s));
+                    before.chain(beside).map(|s| s.end).min()
+                };
+                match earliest {
+                    Some(end) => (end.max(start), false),
+                    // Nothing ends it: its timeout does, below, or nothing.
+                    None => (start, true),
+                }
+            }
+        };
+        Some(match step.timeout {
+            Some(timeout) => {
+                let limit = start.saturating_add(timeout);
+                if open {
+                    (limit, false)
+                } else {
+                    (end.min(limit), false)
+                }
+            }
+            None => (end, open),
+        })
+    }
+}
+
+/// Whether two steps are in different branches of a `parallel` both are in.
+fn beside(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
+    a.iter()
+        .zip(b)
+        .find(|(x, y)| x != y)
+        .is_some_and(|((pa, ba), (pb, bb))| pa == pb && ba != bb)
 }
 
 /// Messages sent and time taken by a step in a run without jitter or faults:
@@ -134,7 +343,9 @@ fn fold(
             }
         }
         StepKind::Delay(duration) => (0, *duration),
-        StepKind::Wait { .. } => (0, Duration::ZERO),
+        // Where waits are not timed step by step (see `Schedule`), each is
+        // taken to end at its timeout, or at once.
+        StepKind::Wait { .. } => return (0, step.timeout.unwrap_or_default()),
         StepKind::Run(index) => routines[*index].unwrap_or_default(),
         StepKind::Sequence(steps) => steps.iter().fold((0u64, Duration::ZERO), |(m, d), step| {
             let (sm, sd) = fold(step, routines, devices);

@@ -276,8 +276,15 @@ pub fn write_whole(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
 /// 7 messages, 2.5 s".
 pub fn summary(file: &str, plan: &Plan) -> String {
     let estimate = plan.estimate();
+    // A wait with neither a timeout nor a message that ends it may hold
+    // the run forever: the duration is then the least it takes.
+    let (at_least, open) = if estimate.unbounded {
+        ("at least ", " (a wait without timeout may never end)")
+    } else {
+        ("", "")
+    };
     format!(
-        "{file}: {}, {}, {} s",
+        "{file}: {}, {}, {at_least}{} s{open}",
         count(plan.devices.len() as u64, "device"),
         count(estimate.messages, "message"),
         estimate.duration.as_secs_f64(),

@@ -227,7 +227,7 @@ iotrun::wrong_type
    ·          ╰── expected a node
    ╰────
   help: a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`,
-        `{delay: ...}`, `{run: ...}` or a list
+        `{delay: ...}`, `{run: ...}`, `{wait: {device, state}}` or a list
 
 program.yaml: 1 error, 0 warnings
 ",
@@ -262,7 +262,7 @@ iotrun::invalid_node
    ·     ╰── not a node
    ╰────
   help: a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`,
-        `{delay: ...}`, `{run: ...}` or a list
+        `{delay: ...}`, `{run: ...}`, `{wait: {device, state}}` or a list
 
 program.yaml: 1 error, 0 warnings
 ",

@@ -437,6 +437,96 @@ const BROKEN: &[(&str, &str, &str)] = &[
         "iotrun::invalid_data",
         "devices: { s: { kind: smart_speaker } }\nprogram: { device: s, message: PLAY_SONG, data: }\n",
     ),
+    (
+        "a kind named like a built-in one",
+        "iotrun::duplicate_key",
+        "kinds: { hue_light: { display: Lamp, accepts: [SWITCH_ON] } }\ndevices: { l: { kind: hue_light } }\nprogram: { device: l, message: SWITCH_ON }\n",
+    ),
+    (
+        "a kind without `display`",
+        "iotrun::missing_key",
+        "kinds: { blinds: { accepts: [OPEN] } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "a kind without `accepts`",
+        "iotrun::missing_key",
+        "kinds: { blinds: { display: Blinds } }\ndevices: { b: { kind: blinds } }\nprogram: { delay: 1s }\n",
+    ),
+    (
+        "a kind that accepts nothing",
+        "iotrun::invalid_value",
+        "kinds: { blinds: { display: Blinds, accepts: [] } }\ndevices: { b: { kind: blinds } }\nprogram: { delay: 1s }\n",
+    ),
+    (
+        "a kind that accepts a type twice",
+        "iotrun::duplicate_key",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN, OPEN] } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "an unknown type in `accepts`",
+        "iotrun::unknown_message",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN, RAISE] } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "a payload keyed by an unknown type",
+        "iotrun::unknown_message",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN], payloads: { RAISE: { position: 100 } } } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "an empty payload",
+        "iotrun::wrong_type",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN], payloads: { OPEN: } } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "an unknown kind key",
+        "iotrun::unknown_key",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN], colour: red } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "`kinds` as a list",
+        "iotrun::wrong_type",
+        "kinds: [ blinds ]\ndevices: { l: { kind: hue_light } }\nprogram: { device: l, message: SWITCH_ON }\n",
+    ),
+    (
+        "a bad kind name",
+        "iotrun::invalid_name",
+        "kinds: { 9blinds: { display: Blinds, accepts: [OPEN] } }\ndevices: { b: { kind: 9blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "a device state that is a list",
+        "iotrun::wrong_type",
+        "devices: { l: { kind: hue_light, state: [ on ] } }\nprogram: { device: l, message: SWITCH_ON }\n",
+    ),
+    (
+        "a wait with an empty state",
+        "iotrun::invalid_data",
+        "devices: { l: { kind: hue_light } }\nprogram: { wait: { device: l, state: {} }, timeout: 1s }\n",
+    ),
+    (
+        "a wait for a state that is text",
+        "iotrun::invalid_data",
+        "devices: { l: { kind: hue_light } }\nprogram: { wait: { device: l, state: \"ON\" }, timeout: 1s }\n",
+    ),
+    (
+        "a wait without `state`",
+        "iotrun::missing_key",
+        "devices: { l: { kind: hue_light } }\nprogram: { wait: { device: l }, timeout: 1s }\n",
+    ),
+    (
+        "a wait with an unknown key",
+        "iotrun::unknown_key",
+        "devices: { l: { kind: hue_light } }\nprogram: { wait: { device: l, state: { state: \"ON\" }, for: 1s }, timeout: 1s }\n",
+    ),
+    (
+        "`retry` on a wait",
+        "iotrun::unknown_key",
+        "devices: { l: { kind: hue_light } }\nprogram: { wait: { device: l, state: { state: \"ON\" } }, timeout: 1s, retry: { attempts: 2 } }\n",
+    ),
+    (
+        "a wait and a delay in one node",
+        "iotrun::invalid_node",
+        "devices: { l: { kind: hue_light } }\nprogram: { wait: { device: l, state: { state: \"ON\" } }, delay: 1s }\n",
+    ),
 ];
 
 #[test]
@@ -516,6 +606,14 @@ const VALID: &[(&str, &str)] = &[
         "devices: {}\nprogram: { parallel: [ [], { sequence: [] } ] }\n",
     ),
     (
+        "a declared kind with payloads of every shape, and a device state",
+        "kinds:\n  blinds:\n    display: Living Room Blinds\n    accepts: [OPEN, CLOSE, SWITCH_ON]\n    payloads: { OPEN: { position: 100 }, CLOSE: 0, SWITCH_ON: \"ON {data}\" }\ndevices:\n  b: { kind: blinds, state: { position: 0, tilt: { angle: 1.5 }, tags: [a, 1], on: false, note: null } }\n  l: { kind: hue_light }\nprogram: [ { device: b, message: OPEN }, { device: b, message: CLOSE }, { device: b, message: SWITCH_ON, data: 1 }, { device: l, message: SWITCH_ON } ]\n",
+    ),
+    (
+        "waits with and without timeout, beside and after their message",
+        "devices: { l: { kind: hue_light } }\nprogram:\n  - parallel:\n      - wait: { device: l, state: { state: \"ON\" } }\n        timeout: 5s\n        continue_on_error: true\n      - { device: l, message: SWITCH_ON }\n  - wait: { device: l, state: { state: \"ON\" } }\n",
+    ),
+    (
         "block style with anchors and a merge key",
         "devices:\n  a: &slow\n    kind: hue_light\n    latency: 1s\n  b:\n    <<: *slow\n    latency: 200ms\nprogram:\n  - device: a\n    message: SWITCH_ON\n  - device: b\n    message: SWITCH_ON\n",
     ),
@@ -581,6 +679,21 @@ const BEYOND_THE_SCHEMA: &[(&str, &str, &str)] = &[
         "a whole number of attempts written with an exponent",
         "iotrun::wrong_type",
         "devices: { l: { kind: hue_light } }\nprogram: { device: l, message: SWITCH_ON, retry: { attempts: 1e1 } }\n",
+    ),
+    (
+        "a device of a kind the file does not declare, where it declares some",
+        "iotrun::unknown_kind",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN] } }\ndevices: { b: { kind: blinds }, l: { kind: hue_lite } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "a payload for a type the kind does not accept",
+        "iotrun::unsupported_message",
+        "kinds: { blinds: { display: Blinds, accepts: [OPEN], payloads: { CLOSE: { position: 0 } } } }\ndevices: { b: { kind: blinds } }\nprogram: { device: b, message: OPEN }\n",
+    ),
+    (
+        "a wait on a device that is not declared",
+        "iotrun::unknown_device",
+        "devices: { l: { kind: hue_light } }\nprogram: [ { device: l, message: SWITCH_ON }, { wait: { device: lamp, state: { state: \"ON\" } }, timeout: 1s } ]\n",
     ),
     (
         "a failure rate written in hexadecimal",
@@ -653,8 +766,22 @@ fn strings(value: &Value) -> Vec<&str> {
 #[test]
 fn kinds_and_message_types_are_the_crates() {
     assert_eq!(
-        strings(schema_at("/$defs/device/properties/kind/enum")),
+        strings(schema_at("/$defs/builtin_kind/enum")),
         iotrun::device::Kind::names()
+    );
+    // Without `kinds:`, a device's kind is one of those; with it, a name
+    // (which `iotrun check` resolves).
+    assert_eq!(
+        schema_at("/then/properties/devices/additionalProperties/properties/kind/$ref"),
+        "#/$defs/builtin_kind"
+    );
+    assert_eq!(
+        schema_at("/$defs/device/properties/kind/$ref"),
+        "#/$defs/name"
+    );
+    assert_eq!(
+        strings(schema_at("/$defs/message_type/enum")),
+        iotrun::message::MessageType::names()
     );
     assert_eq!(
         strings(schema_at("/$defs/message/properties/message/enum")),
@@ -700,6 +827,38 @@ fn names_are_the_parsers() {
             VALIDATOR.is_valid(&program),
             iotrun::parse::is_valid_name(name),
             "schema and parser disagree on the name {name:?}"
+        );
+    }
+}
+
+/// A declared kind's name follows the rule of device names, and is none of
+/// the built-in ones.
+#[test]
+fn kind_names_are_the_parsers() {
+    let names = [
+        "blinds",
+        "Fan2",
+        "ceiling-fan_1",
+        "",
+        "9fan",
+        "_fan",
+        "fan.x",
+        "fän",
+        "hue_light",
+        "smart_toilet",
+        "Hue_Light",
+    ];
+    for name in names {
+        let program = json!({
+            "kinds": { name: { "display": "X", "accepts": ["OPEN"] } },
+            "devices": { "d": { "kind": name } },
+            "program": { "device": "d", "message": "OPEN" },
+        });
+        let parser = iotrun::parse::is_valid_name(name) && !iotrun::device::BUILTIN.contains(&name);
+        assert_eq!(
+            VALIDATOR.is_valid(&program),
+            parser,
+            "schema and parser disagree on the kind name {name:?}"
         );
     }
 }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 pub use kind::{BUILTIN, Kind};
 pub use payload::Payload;
 pub use simulated::Simulated;
-pub use state::{State, contains};
+pub use state::{State, contains, merge};
 
 use crate::message::MessageType;
 use crate::run::Reason;

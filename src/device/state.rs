@@ -66,7 +66,9 @@ impl State {
     }
 }
 
-fn merge(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
+/// Deep-merges `patch` into `target`: objects key by key, anything else
+/// replaces. (Also what `check`'s estimate applies to foresee a state.)
+pub fn merge(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
     for (key, new) in patch {
         match (target.get_mut(key), new) {
             (Some(Value::Object(old)), Value::Object(new)) => merge(old, new),
