@@ -30,7 +30,13 @@ pub fn check(
     if ok {
         checker.unused();
     }
-    let plan = ok.then(|| checker.plan(source)).flatten();
+    let mut plan = ok.then(|| checker.plan(source)).flatten();
+    // Sound, but maybe more work than any run can do: measured with every
+    // `run` expanded, without expanding anything.
+    if let Some(too_large) = plan.as_ref().and_then(crate::limits::too_large) {
+        checker.diagnostics.push(too_large);
+        plan = None;
+    }
     (plan, checker.diagnostics)
 }
 

@@ -340,6 +340,19 @@ pub fn all(choices: &[&str]) -> String {
 }
 
 /// `a`, `b` or `c`
+/// 25000000 -> "25,000,000".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn list(choices: &[&str]) -> String {
     join(choices, "or")
 }

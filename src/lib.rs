@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod graph;
 pub mod interrupt;
+pub mod limits;
 pub mod message;
 pub mod output;
 pub mod parse;

@@ -90,13 +90,11 @@ impl Plan {
     /// program runs, all devices disconnect at once. It is the run with no
     /// jitter, failure or retry.
     pub fn estimate(&self) -> Estimate {
-        // Routines may run routines many times over; each is folded once,
-        // callees first.
-        let mut routines: Vec<Option<(u64, Duration)>> = vec![None; self.routines.len()];
-        for &index in &self.routine_order {
-            routines[index] = Some(fold(&self.routines[index], &routines, &self.devices));
-        }
-        let (messages, mut program) = fold(&self.root, &routines, &self.devices);
+        let Cost {
+            messages,
+            duration: mut program,
+            ..
+        } = self.cost().root;
         let mut unbounded = false;
         // Waits end when some message ends, so a program with waits is
         // timed step by step; one without keeps the cheap fold.
@@ -121,6 +119,24 @@ impl Plan {
         }
     }
 
+    /// What each routine and the whole program cost with every `run`
+    /// expanded, computed without expanding anything: each routine is
+    /// folded once, callees first.
+    pub fn cost(&self) -> Costs {
+        let mut routines: Vec<Option<Cost>> = vec![None; self.routines.len()];
+        for &index in &self.routine_order {
+            routines[index] = Some(fold(&self.routines[index], &routines, &self.devices));
+        }
+        let root = fold(&self.root, &routines, &self.devices);
+        Costs {
+            routines: routines
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
+            root,
+        }
+    }
+
     fn steps(&self) -> impl Iterator<Item = &Step> {
         let mut stack: Vec<&Step> = self.routines.iter().chain([&self.root]).collect();
         std::iter::from_fn(move || {
@@ -141,6 +157,26 @@ impl Plan {
         self.steps()
             .any(|step| matches!(step.kind, StepKind::Wait { .. }) && step.timeout.is_none())
     }
+}
+
+/// What a step costs once every `run` in it is expanded. Every sum
+/// saturates: a chain of routines may claim more than a `u64` holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Messages sent (a retried message counts once).
+    pub messages: u64,
+    /// Nodes run: messages, delays, waits, `run`s, sequences and parallels.
+    pub nodes: u64,
+    /// The time taken with no jitter or fault; `Duration::MAX` when the
+    /// sum overflowed.
+    pub duration: Duration,
+}
+
+/// The cost of each routine (indexed like `Plan::routines`) and of the
+/// program.
+pub struct Costs {
+    pub routines: Vec<Cost>,
+    pub root: Cost,
 }
 
 /// A message as the schedule saw it: where it ends and the device's state
@@ -219,7 +255,7 @@ impl<'p> Schedule<'p> {
                 ..
             } => {
                 // The message's own timeout and retries are in the fold.
-                let (_, took) = fold(step, &[], &self.plan.devices);
+                let took = fold(step, &[], &self.plan.devices).duration;
                 let end = start.saturating_add(took);
                 let spec = &self.plan.devices[*device];
                 let fails = step.timeout.is_some_and(|t| t < spec.latency);
@@ -315,18 +351,20 @@ fn beside(a: &[(u32, u32)], b: &[(u32, u32)]) -> bool {
         .is_some_and(|((pa, ba), (pb, bb))| pa == pb && ba != bb)
 }
 
-/// Messages sent and time taken by a step in a run without jitter or faults:
-/// every message takes its latency, and a timeout cuts what outlasts it
-/// (a message that outlasts its timeout fails every attempt).
-fn fold(
-    step: &Step,
-    routines: &[Option<(u64, Duration)>],
-    devices: &[PlanDevice],
-) -> (u64, Duration) {
-    let (messages, duration): (u64, Duration) = match &step.kind {
+/// Messages sent, nodes run and time taken by a step in a run without
+/// jitter or faults: every message takes its latency, and a timeout cuts
+/// what outlasts it (a message that outlasts its timeout fails every
+/// attempt).
+fn fold(step: &Step, routines: &[Option<Cost>], devices: &[PlanDevice]) -> Cost {
+    let one = |duration| Cost {
+        messages: 0,
+        nodes: 1,
+        duration,
+    };
+    let cost = match &step.kind {
         StepKind::Message { device, retry, .. } => {
             let latency = devices[*device].latency;
-            match step.timeout {
+            let duration = match step.timeout {
                 Some(timeout) if timeout < latency => {
                     let mut total = Duration::ZERO;
                     let mut backoff = retry.backoff;
@@ -337,27 +375,53 @@ fn fold(
                             backoff = backoff.saturating_mul(2).min(crate::duration::MAX);
                         }
                     }
-                    return (1, total);
+                    return Cost {
+                        messages: 1,
+                        nodes: 1,
+                        duration: total,
+                    };
                 }
-                _ => (1, latency),
+                _ => latency,
+            };
+            Cost {
+                messages: 1,
+                nodes: 1,
+                duration,
             }
         }
-        StepKind::Delay(duration) => (0, *duration),
+        StepKind::Delay(duration) => one(*duration),
         // Where waits are not timed step by step (see `Schedule`), each is
         // taken to end at its timeout, or at once.
-        StepKind::Wait { .. } => return (0, step.timeout.unwrap_or_default()),
-        StepKind::Run(index) => routines[*index].unwrap_or_default(),
-        StepKind::Sequence(steps) => steps.iter().fold((0u64, Duration::ZERO), |(m, d), step| {
-            let (sm, sd) = fold(step, routines, devices);
-            (m.saturating_add(sm), d.saturating_add(sd))
+        StepKind::Wait { .. } => return one(step.timeout.unwrap_or_default()),
+        StepKind::Run(index) => {
+            let routine = routines[*index].unwrap_or_default();
+            Cost {
+                nodes: routine.nodes.saturating_add(1),
+                ..routine
+            }
+        }
+        StepKind::Sequence(steps) => steps.iter().fold(one(Duration::ZERO), |sum, step| {
+            let cost = fold(step, routines, devices);
+            Cost {
+                messages: sum.messages.saturating_add(cost.messages),
+                nodes: sum.nodes.saturating_add(cost.nodes),
+                duration: sum.duration.saturating_add(cost.duration),
+            }
         }),
-        StepKind::Parallel(steps) => steps.iter().fold((0u64, Duration::ZERO), |(m, d), step| {
-            let (sm, sd) = fold(step, routines, devices);
-            (m.saturating_add(sm), d.max(sd))
+        StepKind::Parallel(steps) => steps.iter().fold(one(Duration::ZERO), |sum, step| {
+            let cost = fold(step, routines, devices);
+            Cost {
+                messages: sum.messages.saturating_add(cost.messages),
+                nodes: sum.nodes.saturating_add(cost.nodes),
+                duration: sum.duration.max(cost.duration),
+            }
         }),
     };
     match step.timeout {
-        Some(timeout) => (messages, duration.min(timeout)),
-        None => (messages, duration),
+        Some(timeout) => Cost {
+            duration: cost.duration.min(timeout),
+            ..cost
+        },
+        None => cost,
     }
 }

@@ -119,6 +119,10 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
     }
 }
 
+fn thousands(n: usize) -> String {
+    crate::diagnostic::thousands(n as u64)
+}
+
 fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
     let err = err.without_snippet();
     // An error met while replaying an alias is wrapped; the location stays
@@ -331,19 +335,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
         Ok(Value::Map(entries))
     }
-}
-
-/// 25000000 -> "25,000,000".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Whether `text` has `data: #FF8800`, unquoted: YAML reads the colour as a
