@@ -187,7 +187,11 @@ pub fn long_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     if secs >= 2 * DAY {
         let days = secs / DAY;
-        let rest = if secs % DAY == 0 { "" } else { "more than " };
+        let rest = if secs.is_multiple_of(DAY) {
+            ""
+        } else {
+            "more than "
+        };
         format!("{rest}{} days", thousands(days))
     } else {
         format!("{:.1} hours", duration.as_secs_f64() / 3600.0)
