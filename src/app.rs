@@ -235,7 +235,10 @@ fn run(path: &Path, args: &RunOptions) -> Exit {
                 return cannot(
                     &mut reporter,
                     &name,
-                    format!("cannot write the trace to `{}`: {err}", path.display()),
+                    format!(
+                        "cannot write the trace to `{}`: {err}",
+                        crate::text::escaped(&path.display().to_string())
+                    ),
                 );
             }
         },
@@ -374,7 +377,10 @@ fn run(path: &Path, args: &RunOptions) -> Exit {
         exit = exit.max(cannot(
             &mut reporter,
             &name,
-            format!("cannot write the trace to `{}`: {err}", path.display()),
+            format!(
+                "cannot write the trace to `{}`: {err}",
+                crate::text::escaped(&path.display().to_string())
+            ),
         ));
     }
     // A failure stays a failure when Ctrl-C came during the disconnect.

@@ -279,8 +279,9 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
-/// Shows a name from the user's file inside a message: control characters
-/// are escaped so that a hostile file cannot garble a terminal or a JSON line.
+/// Shows a name from the user's file inside a message: control and
+/// invisible characters are escaped so that a hostile file cannot garble a
+/// terminal, reorder what it shows, or break a JSON line.
 pub fn shown(text: &str) -> String {
     shown_up_to(text, 60)
 }
@@ -293,11 +294,7 @@ pub fn shown_up_to(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        crate::text::push_escaped(&mut out, c);
     }
     out
 }
@@ -339,7 +336,6 @@ pub fn all(choices: &[&str]) -> String {
     join(choices, "and")
 }
 
-/// `a`, `b` or `c`
 /// 25000000 -> "25,000,000".
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -353,6 +349,7 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `a`, `b` or `c`
 pub fn list(choices: &[&str]) -> String {
     join(choices, "or")
 }

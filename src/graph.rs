@@ -221,7 +221,7 @@ fn mermaid_text(text: &str) -> String {
             '<' => out.push_str("#lt;"),
             '>' => out.push_str("#gt;"),
             '#' => out.push_str("#35;"),
-            c if c.is_control() => out.push(' '),
+            c if crate::text::is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -235,7 +235,7 @@ fn dot_text(text: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push(' '),
+            c if crate::text::is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
     }

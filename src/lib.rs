@@ -24,6 +24,7 @@ pub mod report;
 pub mod routines;
 pub mod run;
 pub mod source;
+pub mod text;
 pub mod yaml;
 
 use diagnostic::Diagnostic;

@@ -189,8 +189,8 @@ impl Reporter {
                     out = format!(
                         "{}: {}: {}\n",
                         diagnostic.code.as_str(),
-                        file,
-                        diagnostic.message
+                        crate::text::escaped(file),
+                        crate::text::escaped(&diagnostic.message)
                     );
                 }
                 // miette puts each aside under a line of its own that says
@@ -224,7 +224,8 @@ impl Reporter {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = diagnostics.len() - errors;
             text.push_str(&format!(
-                "{file}: {}, {}\n",
+                "{}: {}, {}\n",
+                crate::text::escaped(file),
                 count(errors as u64, "error"),
                 count(warnings as u64, "warning")
             ));
@@ -284,7 +285,8 @@ pub fn summary(file: &str, plan: &Plan) -> String {
         ("", "")
     };
     format!(
-        "{file}: {}, {}, {at_least}{} s{open}",
+        "{}: {}, {}, {at_least}{} s{open}",
+        crate::text::escaped(file),
         count(plan.devices.len() as u64, "device"),
         count(estimate.messages, "message"),
         estimate.duration.as_secs_f64(),
@@ -468,7 +470,7 @@ impl SourceCode for Source {
         let local = SourceSpan::new((span.offset() - window_start).into(), span.len());
         let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            crate::text::escaped(&self.name).into_owned(),
             contents.data(),
             SourceSpan::new(
                 (contents.span().offset() + window_start).into(),
@@ -520,7 +522,7 @@ impl Source {
                 .max(start),
         );
         MietteSpanContents::new_named(
-            self.name.clone(),
+            crate::text::escaped(&self.name).into_owned(),
             &text.as_bytes()[start..stop],
             SourceSpan::new(start.into(), stop - start),
             line,

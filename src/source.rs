@@ -19,9 +19,9 @@ pub struct Source {
     /// Where the file stops being UTF-8, if it does; `text` then holds only
     /// the valid prefix, and parsing reports the file as no YAML.
     pub invalid_utf8_at: Option<usize>,
-    /// `text` with control characters replaced byte for byte, for showing in
-    /// a terminal: a hostile file must not send escape sequences through a
-    /// diagnostic. `None` when `text` has none (the usual case).
+    /// `text` with control and invisible characters replaced byte for byte
+    /// (by `?`), for showing in a terminal: a hostile file must not send
+    /// escape sequences through a diagnostic, nor reorder its snippet. `None` when `text` has none (the usual case).
     display: Option<String>,
     line_starts: Vec<usize>,
 }
@@ -58,8 +58,12 @@ impl Source {
     /// no YAML, and the parser says so, pointing at the first bad byte.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
         let name = path.display().to_string();
-        let cannot =
-            |what: String| Diagnostic::new(Code::Io, format!("cannot read `{name}`: {what}"));
+        let cannot = |what: String| {
+            Diagnostic::new(
+                Code::Io,
+                format!("cannot read `{}`: {what}", crate::text::escaped(&name)),
+            )
+        };
         if path.is_dir() {
             return Err(cannot("it is a folder".to_string()));
         }
@@ -131,9 +135,11 @@ impl Source {
     }
 }
 
-/// Control characters (C0, DEL and C1) other than line breaks and tabs.
+/// Characters a snippet must not show raw: control characters (C0, DEL and
+/// C1) other than line breaks and tabs, and invisible ones (bidi overrides,
+/// zero-width characters) that would reorder or hide what the user reads.
 fn is_control(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+    crate::text::is_unsafe(c) && !matches!(c, '\t' | '\n' | '\r')
 }
 
 fn io_reason(err: &std::io::Error) -> String {
@@ -159,7 +165,11 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, (String, Diagnosti
         let entries = match std::fs::read_dir(path) {
             Ok(entries) => entries,
             Err(err) => {
-                let message = format!("cannot read `{name}`: {}", io_reason(&err));
+                let message = format!(
+                    "cannot read `{}`: {}",
+                    crate::text::escaped(&name),
+                    io_reason(&err)
+                );
                 files.push(Err((name, Diagnostic::new(Code::Io, message))));
                 continue;
             }
@@ -170,7 +180,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<Result<PathBuf, (String, Diagnosti
             .filter(|p| p.is_file() && is_program_name(p))
             .collect();
         if found.is_empty() {
-            let message = format!("`{name}` holds no `*.yaml` or `*.yml` files");
+            let message = format!(
+                "`{}` holds no `*.yaml` or `*.yml` files",
+                crate::text::escaped(&name)
+            );
             files.push(Err((name, Diagnostic::new(Code::Io, message))));
         }
         found.sort();

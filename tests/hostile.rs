@@ -543,3 +543,108 @@ fn more_than_64_mib_of_scalar_text_is_within_the_limits() {
     assert!(!stderr.contains("parse limit"), "{stderr}");
     assert!(stderr.contains("a program has no key `note`"), "{stderr}");
 }
+
+/// True when `text` holds a character that could drive a terminal or
+/// reorder what it shows.
+fn has_unsafe(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200b}' | '\u{2028}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+/// The issue's repro: a file named to retitle and clear the terminal, in a
+/// checked folder. Its name is escaped in the header and in the tally.
+#[test]
+fn a_hostile_file_name_cannot_drive_the_terminal() {
+    let name = "x\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[31m.yaml";
+    let run = Test::new()
+        .file(
+            name,
+            "devices:\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: SWITCH_ON, data: x }\n",
+        )
+        .args(["check", "."])
+        .run();
+    assert!(!has_unsafe(&run.stderr), "{:?}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("╭─[./x\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\\u{1b}[31m.yaml:4:44]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("./x\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\\u{1b}[31m.yaml: 0 errors, 1 warning\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A missing file with a hostile name: the `io` message escapes it too.
+#[test]
+fn a_hostile_missing_file_name_is_escaped() {
+    Test::new()
+        .args(["check", "gone\u{1b}[2J\u{202e}.yaml"])
+        .status(2)
+        .stderr(
+            "iotrun::io
+
+  × cannot read `gone\\u{1b}[2J\\u{202e}.yaml`: no such file
+
+gone\\u{1b}[2J\\u{202e}.yaml: 1 error, 0 warnings
+",
+        )
+        .run();
+}
+
+/// Bidi overrides and invisible characters in a diagnostic's snippet are
+/// shown as `?`, byte for byte, so the underline still points right.
+#[test]
+fn bidi_overrides_in_a_snippet_are_not_shown_raw() {
+    Test::new()
+        .program("devices:\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: \"SWITCH\u{202e}_ON\u{200b}\" }\n")
+        .args(["check", "program.yaml"])
+        .status(1)
+        .stderr(
+            "iotrun::unknown_message
+
+  × there is no message type `SWITCH\\u{202e}_ON\\u{200b}`
+   ╭─[program.yaml:4:27]
+ 3 │ program:
+ 4 │   - { device: l, message: \"SWITCH???_ON???\" }
+   ·                           ────────┬────────
+   ·                                   ╰── unknown message type
+   ╰────
+  help: did you mean `SWITCH_ON`?
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .run();
+}
+
+/// In run lines, a kind's display name and a message's data are the file's
+/// text: control and invisible characters are escaped there as well.
+#[test]
+fn run_lines_escape_a_files_hostile_text() {
+    let run = Test::new()
+        .program(
+            "kinds:\n  blinds:\n    display: \"Blinds\\e[2J\\u202e\"\n    accepts: [OPEN]\n\
+             devices:\n  b: { kind: blinds, latency: 0ms }\n  s: { kind: smart_speaker, latency: 0ms }\n\
+             program:\n  - { device: b, message: OPEN }\n  - { device: s, message: PLAY_SONG, data: \"a\\u2066b\\u2028c\" }\n",
+        )
+        .args(["run", "--virtual-time", "program.yaml"])
+        .run();
+    assert!(!has_unsafe(&run.stdout), "{:?}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("b  Blinds\\u{1b}[2J\\u{202e} handling message of type OPEN"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("with data [a\\u{2066}b\\u{2028}c]"),
+        "{}",
+        run.stdout
+    );
+}

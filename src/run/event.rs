@@ -1,7 +1,6 @@
 //! What happens during a run, as the spec's run events, and the two ways of
 //! showing them: the seed's device lines for people, JSON lines for programs.
 
-use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
@@ -281,7 +280,7 @@ impl<W: Write> HumanOutput<W> {
             .map(|(name, attempts)| {
                 format!(
                     "; busiest: `{}` ({})",
-                    printable(name),
+                    crate::text::escaped(name),
                     count(*attempts, "attempt")
                 )
             })
@@ -317,7 +316,7 @@ impl<W: Write> Observer for HumanOutput<W> {
             } => {
                 on = Some(device);
                 self.count_message(device);
-                kind.handling_line(message, &printable(data.unwrap_or("")))
+                kind.handling_line(message, data.unwrap_or(""))
             }
             Event::MessageEnd { kind, device, .. } => {
                 on = Some(device);
@@ -373,11 +372,11 @@ impl<W: Write> Observer for HumanOutput<W> {
             }
             Event::State { device, state } => {
                 on = Some(device);
-                format!("State of {device}: {}.", printable(&json_text(state)))
+                format!("State of {device}: {}.", json_text(state))
             }
             Event::WaitStart { device, state, .. } => {
                 on = Some(device);
-                format!("Waiting for {device}: {}.", printable(&json_text(state)))
+                format!("Waiting for {device}: {}.", json_text(state))
             }
             Event::WaitEnd { device, .. } => {
                 on = Some(device);
@@ -414,7 +413,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                 let title = self
                     .name
                     .as_deref()
-                    .map(|name| format!("{}: ", printable(name)))
+                    .map(|name| format!("{}: ", crate::text::escaped(name)))
                     .unwrap_or_default();
                 let verb = match status {
                     Status::Ok => "done",
@@ -442,6 +441,9 @@ impl<W: Write> Observer for HumanOutput<W> {
         // One write a line. A closed stdout (say, `| head`) must not stop
         // the run halfway and leave devices connected; the run goes on
         // without its output (see `output.rs` for what is reported).
+        // Kinds' display names, data and states are the file's text: no
+        // control or invisible character reaches the terminal raw.
+        let line = crate::text::escaped(&line);
         let text = if self.width == 0 {
             format!("[{:>7.3}s] {line}\n", seconds(t))
         } else {
@@ -500,24 +502,6 @@ impl<W: Write> Observer for JsonOutput<W> {
 /// A state as compact JSON, for a line.
 fn json_text(state: &Map<String, Value>) -> String {
     serde_json::to_string(state).unwrap_or_default()
-}
-
-/// Text from the program file, safe to print: a song title must not be able
-/// to clear the screen or retitle the terminal.
-fn printable(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
-            if c.is_control() {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// Hands every event to several observers: the output and, say, a trace.
