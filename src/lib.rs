@@ -16,6 +16,7 @@ pub mod duration;
 pub mod graph;
 pub mod interrupt;
 pub mod limits;
+pub mod lines;
 pub mod message;
 pub mod output;
 pub mod parse;

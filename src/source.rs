@@ -1,5 +1,5 @@
 //! A program file as read from disk: its name as the user gave it, its text,
-//! and a line index so spans can be turned into line numbers.
+//! and a sparse line index so spans can be turned into line numbers.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,15 +23,13 @@ pub struct Source {
     /// (by `?`), for showing in a terminal: a hostile file must not send
     /// escape sequences through a diagnostic, nor reorder its snippet. `None` when `text` has none (the usual case).
     display: Option<String>,
-    line_starts: Vec<usize>,
+    lines: crate::lines::Lines,
 }
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let lines = crate::lines::Lines::new(&text);
         let display = text.chars().any(is_control).then(|| {
             let mut shown = String::with_capacity(text.len());
             for c in text.chars() {
@@ -49,7 +47,7 @@ impl Source {
             text,
             invalid_utf8_at: None,
             display,
-            line_starts,
+            lines,
         }
     }
 
@@ -98,7 +96,8 @@ impl Source {
     /// The byte offset of a 1-based line and character column, clamped to
     /// the text.
     pub fn offset_of(&self, line: u64, column: u64) -> usize {
-        let Some(&start) = self.line_starts.get((line.max(1) - 1) as usize) else {
+        let line = usize::try_from(line.max(1) - 1).unwrap_or(usize::MAX);
+        let Some(start) = self.line_start(line) else {
             return self.text.len();
         };
         let rest = &self.text[start..];
@@ -113,7 +112,7 @@ impl Source {
 
     /// Where 0-based line `line` starts, if the text has it.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.line_starts.get(line).copied()
+        self.lines.line_start(&self.text, line)
     }
 
     /// The 1-based line and 1-based column, in Unicode characters, of byte
@@ -130,8 +129,7 @@ impl Source {
 
     /// The 1-based line that holds byte `offset`.
     pub fn line_of(&self, offset: usize) -> u32 {
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        line.max(1) as u32
+        u32::try_from(self.lines.line_of(&self.text, offset)).unwrap_or(u32::MAX)
     }
 }
 
