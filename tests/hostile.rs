@@ -663,3 +663,47 @@ fn a_file_of_newlines_is_checked_with_a_sparse_index() {
     assert_eq!(lines[0]["message"], "the file holds no YAML document");
     assert_eq!(lines[0]["labels"][0]["line"], 1, "{}", run.stderr);
 }
+
+/// The repro: one 4 MB line of many `data:` keys with a YAML
+/// syntax error took 35 s to check (the colour hint rescanned the line for
+/// each key). It is one pass now; the diagnostic is the syntax error.
+#[test]
+fn a_four_megabyte_line_with_a_syntax_error_is_checked_in_one_pass() {
+    let mut text = String::from("devices: { l: { kind: hue_light } }\nprogram: [");
+    while text.len() < 4 << 20 {
+        text.push_str("{device: l, message: PLAY_SONG, data: x}, ");
+    }
+    text.push_str("{device: l, message: PLAY_SONG, data: x}}\n");
+    let stderr = rejected(text, "iotrun::yaml");
+    assert!(
+        stderr.contains("program.yaml: 1 error, 0 warnings"),
+        "{stderr}"
+    );
+}
+
+/// 30,000 devices: the timeline and the per-device counts of human output
+/// find each device's row by name, not by a scan of all the others.
+#[test]
+fn thirty_thousand_devices_run_with_a_timeline() {
+    let mut text = String::from("devices:\n");
+    for i in 0..30_000 {
+        let _ = writeln!(text, "  l{i}: {{ kind: hue_light, latency: 0ms }}");
+    }
+    text.push_str("program:\n  parallel:\n");
+    for i in 0..30_000 {
+        let _ = writeln!(text, "    - {{ device: l{i}, message: SWITCH_ON }}");
+    }
+    let run = Test::new()
+        .program(&text)
+        .args(["run", "--virtual-time", "--timeline", "program.yaml"])
+        .env("COLUMNS", "100")
+        .run();
+    let rows = run.stdout.lines().filter(|l| l.contains(" │")).count();
+    assert!(rows >= 30_000, "{rows} timeline rows");
+    assert!(
+        run.stdout
+            .contains("done in 0.000 s, 30000 messages, 30000 devices."),
+        "{}",
+        &run.stdout[run.stdout.len().saturating_sub(500)..]
+    );
+}
