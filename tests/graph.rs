@@ -53,7 +53,8 @@ fn mermaid_follows_flowchart_syntax_for_every_program() {
                     .collect();
                 let shape = &line[id.len()..];
                 assert!(
-                    ["[\"", "((\"", "{{\"", "([\""]
+                    // `[/"` is a wait's parallelogram.
+                    ["[\"", "((\"", "{{\"", "([\"", "[/\""]
                         .iter()
                         .any(|open| shape.starts_with(open)),
                     "node {line}"

@@ -335,7 +335,8 @@ impl Runner<'_, '_> {
                 return result;
             };
             if !is_message {
-                let reason = if timed_out {
+                // A wait fails only by its own timeout.
+                let reason = if timed_out || matches!(step.kind, StepKind::Wait { .. }) {
                     Reason::Timeout
                 } else {
                     Reason::ChildFailed
