@@ -10,8 +10,9 @@ use crate::cli::{CheckArgs, Cli, Command, RunOptions};
 use crate::interrupt::Interrupts;
 use crate::output::Output;
 use crate::report::{self, CheckFormat, Exit, Format, Reporter};
-use crate::run::{Fanout, HumanOutput, JsonOutput, Observer, Progress, Timeline, Trace};
+use crate::run::{Fanout, Observer};
 use crate::source::{Source, expand_paths};
+use crate::view::{HumanOutput, JsonOutput, Progress, Timeline, Trace};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
 /// Runs the command line and returns the process exit status.
@@ -146,7 +147,7 @@ fn devices(path: Option<&Path>, format: Format) -> Exit {
 }
 
 /// Draws a valid program; an invalid one gets its diagnostics instead.
-fn graph(path: &Path, format: crate::graph::GraphFormat) -> Exit {
+fn graph(path: &Path, format: crate::view::graph::GraphFormat) -> Exit {
     let name = path.display().to_string();
     let mut reporter = Reporter::stderr(Format::Human);
     let Some(source) = read(path, &mut reporter) else {
@@ -156,7 +157,7 @@ fn graph(path: &Path, format: crate::graph::GraphFormat) -> Exit {
     // The same report as `check`'s, warnings included.
     reporter.write(&loaded.diagnostics, &name, Some(&source));
     let exit = match loaded.plan {
-        Some(plan) => print(&crate::graph::render(&plan, format)),
+        Some(plan) => print(&crate::view::graph::render(&plan, format)),
         None => Exit::for_diagnostics(&loaded.diagnostics),
     };
     exit.max(reporter.exit())

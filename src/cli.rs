@@ -75,8 +75,8 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// `mermaid` (GitHub, Markdown) or `dot` (Graphviz).
-        #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
-        format: crate::graph::GraphFormat,
+        #[arg(long, value_enum, default_value_t = crate::view::graph::GraphFormat::Mermaid)]
+        format: crate::view::graph::GraphFormat,
     },
 }
 

@@ -13,7 +13,6 @@ pub mod cli;
 pub mod device;
 pub mod diagnostic;
 pub mod duration;
-pub mod graph;
 pub mod interrupt;
 pub mod limits;
 pub mod lines;
@@ -26,6 +25,7 @@ pub mod routines;
 pub mod run;
 pub mod source;
 pub mod text;
+pub mod view;
 pub mod yaml;
 
 use diagnostic::Diagnostic;

@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::interrupt::Interrupts;
-use crate::run::Bar;
+use crate::view::Bar;
 
 /// A buffer this large is handed to the writer without waiting for idle.
 const CHUNK: usize = 64 << 10;

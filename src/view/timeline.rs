@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use super::event::{Event, Observer, seconds};
+use crate::run::{Event, Observer, seconds};
 
 /// Collects each device's operations as the run goes.
 #[derive(Default)]

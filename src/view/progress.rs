@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::event::{Event, Observer, seconds};
+use crate::run::{Event, Observer, seconds};
 
 /// How long a run goes before the bar appears.
 const A_MOMENT: Duration = Duration::from_secs(1);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::event::{Event, Observer};
+use crate::run::{Event, Observer};
 
 /// Collects a run's events as trace events.
 #[derive(Default)]
