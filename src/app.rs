@@ -1,18 +1,16 @@
 //! What each command does, from parsed arguments to an exit status.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{CheckArgs, Cli, Command, RunOptions};
-use crate::interrupt::Interrupts;
-use crate::output::Output;
+mod run;
+
+use crate::cli::{CheckArgs, Cli, Command};
 use crate::report::{self, CheckFormat, Exit, Format, Reporter};
-use crate::run::{Fanout, Observer};
 use crate::source::{Source, expand_paths};
-use crate::view::{HumanOutput, JsonOutput, Progress, Timeline, Trace};
 use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
 
 /// Runs the command line and returns the process exit status.
@@ -31,7 +29,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let exit = match cli.command {
         Some(Command::Check(args)) => check(&args),
-        Some(Command::Run(args)) => run(&args.file, &args.options),
+        Some(Command::Run(args)) => run::run(&args.file, &args.options),
         Some(Command::Devices { file, format }) => devices(file.as_deref(), format),
         Some(Command::Schema) => print(crate::catalogue::SCHEMA),
         Some(Command::Completions { shell }) => {
@@ -48,7 +46,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
         Some(Command::Graph { file, format }) => graph(&file, format),
         None => match &cli.file {
-            Some(file) => run(file, &cli.run),
+            Some(file) => run::run(file, &cli.run),
             None => {
                 let _ = Cli::command()
                     .error(
@@ -214,184 +212,6 @@ fn check_file(
         }
     }
     exit
-}
-
-fn run(path: &Path, args: &RunOptions) -> Exit {
-    let name = path.display().to_string();
-    // Diagnostics go to stderr: stdout is the run's own output.
-    let mut reporter = Reporter::stderr(args.format);
-    let Some(source) = read(path, &mut reporter) else {
-        return Exit::Usage;
-    };
-    let loaded = load(&source);
-    reporter.write(&loaded.diagnostics, &name, Some(&source));
-    let Some(plan) = loaded.plan else {
-        return Exit::for_diagnostics(&loaded.diagnostics);
-    };
-    // A trace that cannot be written is found out before anything connects.
-    let trace_file = match &args.trace {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(file) => Some(file),
-            Err(err) => {
-                return cannot(
-                    &mut reporter,
-                    &name,
-                    format!(
-                        "cannot write the trace to `{}`: {err}",
-                        crate::text::escaped(&path.display().to_string())
-                    ),
-                );
-            }
-        },
-        None => None,
-    };
-    // Signals are heard from before the first device connects: a Ctrl-C at
-    // any moment of the run disconnects every device.
-    let interrupts = match Interrupts::listen() {
-        Ok(interrupts) => interrupts,
-        Err(err) => {
-            return cannot(
-                &mut reporter,
-                &name,
-                format!("cannot listen for signals: {err}"),
-            );
-        }
-    };
-    let estimate = plan.estimate();
-    // Live progress only for people at a terminal, never on a pipe.
-    let (progress, bar) = if args.format == Format::Human
-        && std::io::stdout().is_terminal()
-        && std::io::stderr().is_terminal()
-    {
-        let (progress, bar) = Progress::new(estimate.messages, estimate.duration);
-        (Some(progress), Some(bar))
-    } else {
-        (None, None)
-    };
-    let output = match Output::spawn(Box::new(std::io::stdout()), interrupts.clone(), bar) {
-        Ok(output) => output,
-        Err(err) => {
-            return cannot(
-                &mut reporter,
-                &name,
-                format!("cannot start the output: {err}"),
-            );
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(args.virtual_time)
-        // Output is handed to its writer whenever the run waits: live, yet
-        // written in chunks.
-        .on_thread_park(output.idle_hook())
-        .build();
-    let runtime = match runtime {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            return cannot(
-                &mut reporter,
-                &name,
-                format!("cannot start the runtime: {err}"),
-            );
-        }
-    };
-    let options = crate::run::Options {
-        // Below 2^53, so that a JSON reader that holds numbers as doubles
-        // reads back the seed that repeats the run.
-        seed: args.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
-        virtual_time: args.virtual_time,
-    };
-    let mut shown: Box<dyn Observer> = match args.format {
-        Format::Human => Box::new(
-            HumanOutput::new(
-                output.sink(),
-                plan.name.clone(),
-                plan.devices.len(),
-                estimate.duration,
-            )
-            .device_column(
-                plan.devices
-                    .iter()
-                    .map(|d| d.name.chars().count())
-                    .max()
-                    .unwrap_or(0),
-            ),
-        ),
-        Format::Json => Box::new(JsonOutput::new(output.sink())),
-    };
-    let mut connections = interrupts.connections();
-    let mut progress = progress;
-    let mut trace = args.trace.as_ref().map(|_| Trace::default());
-    let mut timeline = args.timeline.then(Timeline::default);
-    let mut observers: Vec<&mut dyn Observer> = vec![&mut connections, shown.as_mut()];
-    if let Some(progress) = progress.as_mut() {
-        observers.push(progress);
-    }
-    if let Some(trace) = trace.as_mut() {
-        observers.push(trace);
-    }
-    if let Some(timeline) = timeline.as_mut() {
-        observers.push(timeline);
-    }
-    let mut observer = Fanout(observers);
-    let outcome = runtime.block_on(
-        // The whole run is one task that polls thousands of concurrent steps;
-        // tokio's cooperative budget (128 polls per turn) would make a
-        // `parallel` of 100,000 messages re-poll itself quadratically, so it
-        // is off, and the runner gives the runtime turns of its own.
-        tokio::task::unconstrained(crate::run::run(
-            &plan,
-            options,
-            &mut observer,
-            interrupts.requested(),
-        )),
-    );
-    drop(observer);
-    drop(shown);
-    // Every device is disconnected: a signal from here on exits at once.
-    interrupts.run_over();
-    if let Some(timeline) = timeline {
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(80);
-        let chart = timeline.render(width);
-        // The chart is for people: beside JSON events it goes to stderr.
-        let _ = match args.format {
-            Format::Human => output.sink().write_all(chart.as_bytes()),
-            Format::Json => std::io::stderr().write_all(chart.as_bytes()),
-        };
-    }
-    let mut exit = Exit::for_run(outcome.status);
-    if let Some(err) = output.finish() {
-        exit = exit.max(cannot(
-            &mut reporter,
-            &name,
-            format!("cannot write the run's output: {err}"),
-        ));
-    }
-    // The trace is written last; a failure to write it does not hide how
-    // the run went.
-    if let (Some(trace), Some(mut file), Some(path)) = (trace, trace_file, &args.trace)
-        && let Err(err) = file.write_all(trace.to_json().as_bytes())
-    {
-        exit = exit.max(cannot(
-            &mut reporter,
-            &name,
-            format!(
-                "cannot write the trace to `{}`: {err}",
-                crate::text::escaped(&path.display().to_string())
-            ),
-        ));
-    }
-    // A failure stays a failure when Ctrl-C came during the disconnect.
-    if let Some(failure) = &outcome.failure {
-        let diagnostic = Diagnostic::new(Code::RunFailed, failure.kind.to_string())
-            .at(failure.span, "failed here")
-            .with_help(failure.kind.help());
-        reporter.write(&[diagnostic], &name, Some(&source));
-    }
-    exit.max(reporter.exit())
 }
 
 /// Reports an I/O failure of the run itself (not of the program): exit 2.

@@ -308,9 +308,25 @@ pub fn count(n: u64, what: &str) -> String {
 pub const MIN_WIDTH: usize = 20;
 pub const MAX_WIDTH: usize = 1000;
 
+/// The width to lay out for: `COLUMNS` when it is set (a script may fix
+/// the width), else the terminal's own, asked of stderr then stdout;
+/// clamped either way.
 fn terminal_width() -> Option<usize> {
-    let columns: usize = std::env::var("COLUMNS").ok()?.parse().ok()?;
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .or_else(|| {
+            let (width, _) = terminal_size::terminal_size_of(std::io::stderr())
+                .or_else(terminal_size::terminal_size)?;
+            Some(usize::from(width.0))
+        })?;
     Some(columns.clamp(MIN_WIDTH, MAX_WIDTH))
+}
+
+/// The width of what iotrun draws for people (the timeline): the
+/// terminal's, or 80 columns when there is none.
+pub fn width() -> usize {
+    terminal_width().unwrap_or(80)
 }
 
 /// A diagnostic together with the text it points into.

@@ -310,3 +310,50 @@ program.yaml: 1 error, 0 warnings
         .status(1)
         .run();
 }
+
+/// With `COLUMNS` unset, the timeline asks the terminal its width: on a
+/// 60-column pseudo-terminal (made by `script`, sized by `stty`) every row
+/// fits in 60 columns, where the default would be 80.
+#[test]
+fn the_timeline_fits_the_terminal_when_columns_is_unset() {
+    use std::process::Command;
+    if Command::new("script").arg("--version").output().is_err() {
+        if std::env::var_os("CI").is_some() {
+            panic!("`script` is needed to make a pseudo-terminal in CI");
+        }
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let dir = common::TempDir::new();
+    let path = dir.path().join("program.yaml");
+    std::fs::write(
+        &path,
+        "devices:\n  a_long_light_name: { kind: hue_light }\nprogram:\n  - { device: a_long_light_name, message: SWITCH_ON }\n",
+    )
+    .expect("write program");
+    let out = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "stty cols 60 rows 40; exec {} run --virtual-time --timeline {}",
+                env!("CARGO_BIN_EXE_iotrun"),
+                path.display()
+            ),
+            "/dev/null",
+        ])
+        .env_remove("COLUMNS")
+        .output()
+        .expect("script");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains(" │")).collect();
+    assert!(!rows.is_empty(), "no timeline in {screen:?}");
+    let widest = rows
+        .iter()
+        .map(|r| r.trim_end().chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        (50..=60).contains(&widest),
+        "rows {widest} wide on a 60-column terminal:\n{screen}"
+    );
+}

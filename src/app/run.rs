@@ -1,0 +1,195 @@
+//! `iotrun run`: a checked plan driven on a tokio runtime, its events sent
+//! to the views the options ask for, then the exit status.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use super::{cannot, read};
+use crate::cli::RunOptions;
+use crate::interrupt::{Connections, Interrupts};
+use crate::output::Output;
+use crate::plan::Plan;
+use crate::report::{Exit, Format, Reporter};
+use crate::run::{Fanout, Observer, Outcome};
+use crate::view::{HumanOutput, JsonOutput, Progress, Timeline, Trace};
+use crate::{diagnostic::Code, diagnostic::Diagnostic, load};
+
+pub fn run(path: &Path, args: &RunOptions) -> Exit {
+    let name = path.display().to_string();
+    // Diagnostics go to stderr: stdout is the run's own output.
+    let mut reporter = Reporter::stderr(args.format);
+    let Some(source) = read(path, &mut reporter) else {
+        return Exit::Usage;
+    };
+    let loaded = load(&source);
+    reporter.write(&loaded.diagnostics, &name, Some(&source));
+    let Some(plan) = loaded.plan else {
+        return Exit::for_diagnostics(&loaded.diagnostics);
+    };
+    let (outcome, mut exit) = match drive(&plan, args) {
+        Ok(done) => done,
+        Err(what) => return cannot(&mut reporter, &name, what),
+    };
+    for what in outcome.1 {
+        exit = exit.max(cannot(&mut reporter, &name, what));
+    }
+    // A failure stays a failure when Ctrl-C came during the disconnect.
+    if let Some(failure) = &outcome.0.failure {
+        let diagnostic = Diagnostic::new(Code::RunFailed, failure.kind.to_string())
+            .at(failure.span, "failed here")
+            .with_help(failure.kind.help());
+        reporter.write(&[diagnostic], &name, Some(&source));
+    }
+    exit.max(reporter.exit())
+}
+
+/// Runs the plan: the run's outcome with what could not be written after
+/// it, and the exit status the run gives; `Err` when the run could not
+/// start (nothing connected).
+fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit), String> {
+    // A trace that cannot be written is found out before anything connects.
+    let trace_file = match &args.trace {
+        Some(path) => Some(std::fs::File::create(path).map_err(|err| cannot_trace(path, &err))?),
+        None => None,
+    };
+    // Signals are heard from before the first device connects: a Ctrl-C at
+    // any moment of the run disconnects every device.
+    let interrupts =
+        Interrupts::listen().map_err(|err| format!("cannot listen for signals: {err}"))?;
+    let estimate = plan.estimate();
+    // Live progress only for people at a terminal, never on a pipe.
+    let (progress, bar) = if args.format == Format::Human
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+    {
+        let (progress, bar) = Progress::new(estimate.messages, estimate.duration);
+        (Some(progress), Some(bar))
+    } else {
+        (None, None)
+    };
+    let output = Output::spawn(Box::new(std::io::stdout()), interrupts.clone(), bar)
+        .map_err(|err| format!("cannot start the output: {err}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(args.virtual_time)
+        // Output is handed to its writer whenever the run waits: live, yet
+        // written in chunks.
+        .on_thread_park(output.idle_hook())
+        .build()
+        .map_err(|err| format!("cannot start the runtime: {err}"))?;
+    let options = crate::run::Options {
+        // Below 2^53, so that a JSON reader that holds numbers as doubles
+        // reads back the seed that repeats the run.
+        seed: args.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
+        virtual_time: args.virtual_time,
+    };
+    let mut views = Views::new(plan, args, &output, &interrupts, progress);
+    let outcome = runtime.block_on(
+        // The whole run is one task that polls thousands of concurrent steps;
+        // tokio's cooperative budget (128 polls per turn) would make a
+        // `parallel` of 100,000 messages re-poll itself quadratically, so it
+        // is off, and the runner gives the runtime turns of its own.
+        tokio::task::unconstrained(crate::run::run(
+            plan,
+            options,
+            &mut views.fanout(),
+            interrupts.requested(),
+        )),
+    );
+    // Every device is disconnected: a signal from here on exits at once.
+    interrupts.run_over();
+    let Views {
+        shown,
+        trace,
+        timeline,
+        ..
+    } = views;
+    drop(shown);
+    if let Some(timeline) = timeline {
+        let chart = timeline.render(crate::report::width());
+        // The chart is for people: beside JSON events it goes to stderr.
+        let _ = match args.format {
+            Format::Human => output.sink().write_all(chart.as_bytes()),
+            Format::Json => std::io::stderr().write_all(chart.as_bytes()),
+        };
+    }
+    let exit = Exit::for_run(outcome.status);
+    let mut unwritten = Vec::new();
+    if let Some(err) = output.finish() {
+        unwritten.push(format!("cannot write the run's output: {err}"));
+    }
+    // The trace is written last; a failure to write it does not hide how
+    // the run went.
+    if let (Some(trace), Some(mut file), Some(path)) = (trace, trace_file, &args.trace)
+        && let Err(err) = file.write_all(trace.to_json().as_bytes())
+    {
+        unwritten.push(cannot_trace(path, &err));
+    }
+    Ok(((outcome, unwritten), exit))
+}
+
+fn cannot_trace(path: &Path, err: &std::io::Error) -> String {
+    format!(
+        "cannot write the trace to `{}`: {err}",
+        crate::text::escaped(&path.display().to_string())
+    )
+}
+
+/// Everything that watches the run: the signal handler's count of
+/// connected devices, the output the user asked for, and the optional
+/// progress bar, trace and timeline.
+struct Views {
+    connections: Connections,
+    shown: Box<dyn Observer>,
+    progress: Option<Progress>,
+    trace: Option<Trace>,
+    timeline: Option<Timeline>,
+}
+
+impl Views {
+    fn new(
+        plan: &Plan,
+        args: &RunOptions,
+        output: &Output,
+        interrupts: &Interrupts,
+        progress: Option<Progress>,
+    ) -> Self {
+        let shown: Box<dyn Observer> = match args.format {
+            Format::Human => {
+                let width = plan.devices.iter().map(|d| d.name.chars().count()).max();
+                Box::new(
+                    HumanOutput::new(
+                        output.sink(),
+                        plan.name.clone(),
+                        plan.devices.len(),
+                        plan.estimate().duration,
+                    )
+                    .device_column(width.unwrap_or(0)),
+                )
+            }
+            Format::Json => Box::new(JsonOutput::new(output.sink())),
+        };
+        Views {
+            connections: interrupts.connections(),
+            shown,
+            progress,
+            trace: args.trace.as_ref().map(|_| Trace::default()),
+            timeline: args.timeline.then(Timeline::default),
+        }
+    }
+
+    fn fanout(&mut self) -> Fanout<'_> {
+        let mut observers: Vec<&mut dyn Observer> =
+            vec![&mut self.connections, self.shown.as_mut()];
+        if let Some(progress) = self.progress.as_mut() {
+            observers.push(progress);
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            observers.push(trace);
+        }
+        if let Some(timeline) = self.timeline.as_mut() {
+            observers.push(timeline);
+        }
+        Fanout(observers)
+    }
+}
