@@ -63,6 +63,35 @@ impl<W: Write> HumanOutput<W> {
         }
     }
 
+    /// "wake_up: done in 2.500 s, 7 messages, 3 devices.", then the details.
+    fn summary(&mut self, status: Status, duration: Duration, messages: u64, seed: u64) {
+        let title = self
+            .name
+            .as_deref()
+            .map(|name| format!("{}: ", crate::text::escaped(name)))
+            .unwrap_or_default();
+        let verb = match status {
+            Status::Ok => "done",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        };
+        // A failure may hang on the seed's draws: say how to see it again.
+        let repeat = if status == Status::Failed {
+            format!(" (again with --seed {seed})")
+        } else {
+            String::new()
+        };
+        let summary = format!(
+            "{title}{verb} in {:.3} s, {}, {}{repeat}.\n  {}\n",
+            seconds(duration),
+            count(messages, "message"),
+            count(self.devices as u64, "device"),
+            self.details(),
+        );
+        let _ = self.out.write_all(summary.as_bytes());
+        let _ = self.out.flush();
+    }
+
     /// "expected 2.5 s; attempts: 7 done, 0 failed, 0 cancelled; busiest:
     /// `speaker` (3 attempts)": how the run compares with the critical
     /// path, what became of each message attempt, and the device that had
@@ -206,31 +235,7 @@ impl<W: Write> Observer for HumanOutput<W> {
                 seed,
                 ..
             } => {
-                let title = self
-                    .name
-                    .as_deref()
-                    .map(|name| format!("{}: ", crate::text::escaped(name)))
-                    .unwrap_or_default();
-                let verb = match status {
-                    Status::Ok => "done",
-                    Status::Failed => "failed",
-                    Status::Interrupted => "interrupted",
-                };
-                // A failure may hang on the seed's draws: say how to see it again.
-                let repeat = if status == Status::Failed {
-                    format!(" (again with --seed {seed})")
-                } else {
-                    String::new()
-                };
-                let summary = format!(
-                    "{title}{verb} in {:.3} s, {}, {}{repeat}.\n  {}\n",
-                    seconds(duration),
-                    count(messages, "message"),
-                    count(self.devices as u64, "device"),
-                    self.details(),
-                );
-                let _ = self.out.write_all(summary.as_bytes());
-                let _ = self.out.flush();
+                self.summary(status, duration, messages, seed);
                 return;
             }
         };

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::message::MessageType;
 use crate::run::{Event, Observer};
 
 /// Collects a run's events as trace events.
@@ -105,6 +106,30 @@ impl Trace {
         });
     }
 
+    fn end_message(
+        &mut self,
+        device: &str,
+        message: MessageType,
+        line: u32,
+        t: Duration,
+        outcome: Value,
+    ) {
+        let tid = self.thread(device);
+        let key = format!("{message}@{line}");
+        self.finish(tid, key, message.name().into(), "message", t, outcome);
+    }
+
+    fn end_delay(&mut self, line: u32, t: Duration, outcome: Value) {
+        let key = format!("delay@{line}");
+        self.finish(PROGRAM, key, "delay".into(), "program", t, outcome);
+    }
+
+    fn end_link(&mut self, device: &str, link: &str, t: Duration) {
+        let tid = self.thread(device);
+        let outcome = json!({"outcome": "ok"});
+        self.finish(tid, link.into(), link.into(), "device", t, outcome);
+    }
+
     fn end_wait(&mut self, line: u32, t: Duration, outcome: Value) {
         let key = format!("wait@{line}");
         self.finish(PROGRAM, key, "wait".into(), "program", t, outcome);
@@ -162,32 +187,12 @@ impl Observer for Trace {
                 let tid = self.thread(device);
                 self.begin(tid, "connect".into(), t, json!({"id": id}));
             }
-            Event::ConnectEnd { device, .. } => {
-                let tid = self.thread(device);
-                self.finish(
-                    tid,
-                    "connect".into(),
-                    "connect".into(),
-                    "device",
-                    t,
-                    json!({"outcome": "ok"}),
-                );
-            }
+            Event::ConnectEnd { device, .. } => self.end_link(device, "connect", t),
             Event::DisconnectStart { device, id, .. } => {
                 let tid = self.thread(device);
                 self.begin(tid, "disconnect".into(), t, json!({"id": id}));
             }
-            Event::DisconnectEnd { device, .. } => {
-                let tid = self.thread(device);
-                self.finish(
-                    tid,
-                    "disconnect".into(),
-                    "disconnect".into(),
-                    "device",
-                    t,
-                    json!({"outcome": "ok"}),
-                );
-            }
+            Event::DisconnectEnd { device, .. } => self.end_link(device, "disconnect", t),
             Event::MessageStart {
                 device,
                 message,
@@ -205,17 +210,7 @@ impl Observer for Trace {
                 message,
                 line,
                 ..
-            } => {
-                let tid = self.thread(device);
-                self.finish(
-                    tid,
-                    format!("{message}@{line}"),
-                    message.name().into(),
-                    "message",
-                    t,
-                    json!({"outcome": "ok"}),
-                );
-            }
+            } => self.end_message(device, message, line, t, json!({"outcome": "ok"})),
             Event::MessageFailed {
                 device,
                 message,
@@ -223,54 +218,21 @@ impl Observer for Trace {
                 reason,
                 ..
             } => {
-                let tid = self.thread(device);
-                self.finish(
-                    tid,
-                    format!("{message}@{line}"),
-                    message.name().into(),
-                    "message",
-                    t,
-                    json!({"outcome": "failed", "reason": reason}),
-                );
+                let outcome = json!({"outcome": "failed", "reason": reason});
+                self.end_message(device, message, line, t, outcome);
             }
             Event::MessageCancelled {
                 device,
                 message,
                 line,
                 ..
-            } => {
-                let tid = self.thread(device);
-                self.finish(
-                    tid,
-                    format!("{message}@{line}"),
-                    message.name().into(),
-                    "message",
-                    t,
-                    json!({"outcome": "cancelled"}),
-                );
-            }
+            } => self.end_message(device, message, line, t, json!({"outcome": "cancelled"})),
             Event::DelayStart { line } => {
                 self.begin(PROGRAM, format!("delay@{line}"), t, json!({"line": line}))
             }
-            Event::DelayEnd { line } => {
-                self.finish(
-                    PROGRAM,
-                    format!("delay@{line}"),
-                    "delay".into(),
-                    "program",
-                    t,
-                    json!({"outcome": "ok"}),
-                );
-            }
+            Event::DelayEnd { line } => self.end_delay(line, t, json!({"outcome": "ok"})),
             Event::DelayCancelled { line } => {
-                self.finish(
-                    PROGRAM,
-                    format!("delay@{line}"),
-                    "delay".into(),
-                    "program",
-                    t,
-                    json!({"outcome": "cancelled"}),
-                );
+                self.end_delay(line, t, json!({"outcome": "cancelled"}))
             }
             Event::WaitStart {
                 device,
