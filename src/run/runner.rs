@@ -472,75 +472,17 @@ impl Runner<'_, '_> {
         let mut at = at;
         let mut backoff = retry.backoff;
         for attempt in 1..=retry.attempts {
-            self.emit(
-                at,
-                &Event::MessageStart {
-                    device: &spec.name,
-                    kind,
-                    message: *message,
-                    data: data.as_deref(),
-                    line: step.line,
-                    attempt,
-                },
-            );
-            let mut in_flight = Pending::new(
-                self,
-                Guarded::Message {
-                    device: *device,
-                    message: *message,
-                    in_flight: true,
-                },
-                step.line,
-            );
-            let send = self.devices[*device].send(Command {
+            let command = Command {
                 message: *message,
                 payload: &payload,
                 at,
                 execution,
                 attempt,
-            });
-            let reply = match step.timeout {
-                Some(timeout) => {
-                    let deadline = later(at, timeout);
-                    tokio::select! {
-                        // A reply at the very deadline counts as done.
-                        biased;
-                        reply = send => reply,
-                        () = sleep_until(deadline) => Err(Fault { reason: Reason::Timeout, at: deadline }),
-                    }
-                }
-                None => send.await,
             };
-            in_flight.disarm();
-            let fault = match reply {
-                Ok(end) => {
-                    self.messages.set(self.messages.get() + 1);
-                    self.emit(
-                        end,
-                        &Event::MessageEnd {
-                            device: &spec.name,
-                            kind,
-                            message: *message,
-                            line: step.line,
-                        },
-                    );
-                    self.publish_state(*device, end);
-                    return Ok(end);
-                }
+            let Fault { reason, at: end } = match self.attempt(step, *device, command).await {
+                Ok(end) => return Ok(end),
                 Err(fault) => fault,
             };
-            let (reason, end) = (fault.reason, fault.at);
-            self.emit(
-                end,
-                &Event::MessageFailed {
-                    device: &spec.name,
-                    kind,
-                    message: *message,
-                    line: step.line,
-                    attempt,
-                    reason,
-                },
-            );
             if attempt == retry.attempts {
                 return Err(Failure {
                     span: step.span,
@@ -584,6 +526,87 @@ impl Runner<'_, '_> {
             backoff = backoff.saturating_mul(2).min(crate::duration::MAX);
         }
         Ok(at)
+    }
+
+    /// One attempt of a message: sent to the device, raced against the
+    /// step's timeout, and reported; the instant it ended, or its fault.
+    async fn attempt(
+        &self,
+        step: &Step,
+        device: usize,
+        command: Command<'_>,
+    ) -> Result<Instant, Fault> {
+        let spec = &self.plan.devices[device];
+        let kind = &self.plan.kinds[spec.kind];
+        let (message, at, attempt) = (command.message, command.at, command.attempt);
+        let data = match &step.kind {
+            StepKind::Message { data, .. } => data.as_deref(),
+            _ => None,
+        };
+        self.emit(
+            at,
+            &Event::MessageStart {
+                device: &spec.name,
+                kind,
+                message,
+                data,
+                line: step.line,
+                attempt,
+            },
+        );
+        let mut in_flight = Pending::new(
+            self,
+            Guarded::Message {
+                device,
+                message,
+                in_flight: true,
+            },
+            step.line,
+        );
+        let send = self.devices[device].send(command);
+        let reply = match step.timeout {
+            Some(timeout) => {
+                let deadline = later(at, timeout);
+                tokio::select! {
+                    // A reply at the very deadline counts as done.
+                    biased;
+                    reply = send => reply,
+                    () = sleep_until(deadline) => Err(Fault { reason: Reason::Timeout, at: deadline }),
+                }
+            }
+            None => send.await,
+        };
+        in_flight.disarm();
+        match reply {
+            Ok(end) => {
+                self.messages.set(self.messages.get() + 1);
+                self.emit(
+                    end,
+                    &Event::MessageEnd {
+                        device: &spec.name,
+                        kind,
+                        message,
+                        line: step.line,
+                    },
+                );
+                self.publish_state(device, end);
+                Ok(end)
+            }
+            Err(fault) => {
+                self.emit(
+                    fault.at,
+                    &Event::MessageFailed {
+                        device: &spec.name,
+                        kind,
+                        message,
+                        line: step.line,
+                        attempt,
+                        reason: fault.reason,
+                    },
+                );
+                Err(fault)
+            }
+        }
     }
 
     /// A device's state changed (or not) at `at`: the change becomes a
