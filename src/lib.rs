@@ -24,6 +24,7 @@ pub mod report;
 pub mod routines;
 pub mod run;
 pub mod source;
+pub mod syntax;
 pub mod text;
 pub mod view;
 pub mod yaml;

@@ -210,8 +210,7 @@ fn syntax_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
         .at(span, "alias of an enclosing anchor")
         .with_help("a value cannot contain itself: anchor a finished node and use its alias after it"),
         other => {
-            let diagnostic =
-                Diagnostic::new(Code::Yaml, first_line(&other.to_string())).at(span, "here");
+            let diagnostic = crate::syntax::translate(source, &first_line(&other.to_string()), span);
             if has_unquoted_colour(&source.text) {
                 diagnostic.with_help(
                     "a value that starts with `#` is a comment in YAML, which can swallow a closing `}` or `]`: put colours in quotes, `data: \"#FF8800\"`",

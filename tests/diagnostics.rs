@@ -41,13 +41,14 @@ program:
             "\
 iotrun::yaml
 
-  × unclosed quote
+  × this quote is never closed
    ╭─[program.yaml:4:50]
  3 │ program:
  4 │   - { device: speaker, message: PLAY_SONG, data: \"Miles Davis - So What }
    ·                                                  ▲
-   ·                                                  ╰── here
+   ·                                                  ╰── opened here
    ╰────
+  help: end the text with the same quote; text that holds a `\"` can be quoted with `'` instead
 
 program.yaml: 1 error, 0 warnings
 ",

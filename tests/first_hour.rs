@@ -357,3 +357,240 @@ fn the_timeline_fits_the_terminal_when_columns_is_unset() {
         "rows {widest} wide on a 60-column terminal:\n{screen}"
     );
 }
+
+/// YAML syntax errors in a person's words, each labelled where the cause is
+/// and with a help that says what to do (issue: the first hour, item 2).
+fn syntax(text: &str, expected: &str) {
+    Test::new()
+        .program(text)
+        .args(["check", "program.yaml"])
+        .status(1)
+        .stderr(expected)
+        .run();
+}
+
+/// A key indented deeper than the key before it.
+#[test]
+fn syntax_error_indent() {
+    syntax(
+        "devices:
+  light: { kind: hue_light }
+program:
+  - device: light
+     message: SWITCH_ON
+",
+        "\
+iotrun::yaml
+
+  × this line is indented deeper than the key before it
+   ╭─[program.yaml:5:1]
+ 4 │   - device: light
+ 5 │      message: SWITCH_ON
+   · ──┬──
+   ·   ╰── indented 5 spaces
+   ╰────
+  help: YAML reads structure from indentation, with spaces: start `message` in the column of the
+        key it belongs beside — `device` on line 4 starts in column 5 — or, for a top-level key,
+        in column 1
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A top-level key indented by one space.
+#[test]
+fn syntax_error_indent_top_level() {
+    syntax(
+        "devices:
+  light: { kind: hue_light }
+ program:
+  - { device: light, message: SWITCH_ON }
+",
+        "\
+iotrun::yaml
+
+  × this line's indentation lines it up with no key or item above it
+   ╭─[program.yaml:3:1]
+ 2 │   light: { kind: hue_light }
+ 3 │  program:
+   · ┬
+   · ╰── indented 1 space
+ 4 │   - { device: light, message: SWITCH_ON }
+   ╰────
+  help: YAML reads structure from indentation, with spaces: start `program` in the column of the
+        key it belongs beside — `light` on line 2 starts in column 3 — or, for a top-level key, in
+        column 1
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A list item indented off its list.
+#[test]
+fn syntax_error_seq() {
+    syntax(
+        "devices:
+  s: { kind: smart_speaker }
+program:
+  - device: s
+    message: SWITCH_ON
+   - device: s
+",
+        "\
+iotrun::yaml
+
+  × this line's indentation lines it up with no key or item above it
+   ╭─[program.yaml:6:1]
+ 5 │     message: SWITCH_ON
+ 6 │    - device: s
+   · ─┬─
+   ·  ╰── indented 3 spaces
+   ╰────
+  help: YAML reads structure from indentation, with spaces: start this item's `-` in the column of
+        the other items of its list — the `-` on line 4 is in column 3
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A tab in the indentation.
+#[test]
+fn syntax_error_tab() {
+    syntax(
+        "devices:
+  light: { kind: hue_light }
+program:
+\t- { device: light, message: SWITCH_ON }
+",
+        "\
+iotrun::yaml
+
+  × this line is indented with a tab
+   ╭─[program.yaml:4:1]
+ 3 │ program:
+ 4 │     - { device: light, message: SWITCH_ON }
+   · ──┬─
+   ·   ╰── a tab
+   ╰────
+  help: YAML indents with spaces only: replace the tab with spaces, lined up with the lines above
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// An unquoted `: ` in a value.
+#[test]
+fn syntax_error_colon() {
+    syntax(
+        "devices:
+  s: { kind: smart_speaker }
+program:
+  - device: s
+    message: PLAY_SONG
+    data: Queen: Bohemian Rhapsody
+",
+        "\
+iotrun::yaml
+
+  × this value holds `: `, which YAML reads as the start of another key
+   ╭─[program.yaml:6:11]
+ 5 │     message: PLAY_SONG
+ 6 │     data: Queen: Bohemian Rhapsody
+   ·           ────────────┬───────────
+   ·                       ╰── a value with `: ` in it
+   ╰────
+  help: quote the value: `data: \"Queen: Bohemian Rhapsody\"`
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// An unclosed `[`.
+#[test]
+fn syntax_error_bracket() {
+    syntax(
+        "devices:
+  s: { kind: smart_speaker }
+program: [
+  { device: s, message: SWITCH_ON },
+  { device: s, message: SWITCH_OFF }
+",
+        "\
+iotrun::yaml
+
+  × this `[` is never closed
+   ╭─[program.yaml:3:10]
+ 2 │   s: { kind: smart_speaker }
+ 3 │ program: [
+   ·          ▲
+   ·          ╰── opened here
+ 4 │   { device: s, message: SWITCH_ON },
+   ╰────
+  help: close it with `]`
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A missing `,` in a flow mapping.
+#[test]
+fn syntax_error_comma() {
+    syntax(
+        "devices:
+  s: { kind: smart_speaker }
+program:
+  - { device: s message: SWITCH_ON }
+",
+        "\
+iotrun::yaml
+
+  × a `,` or a `}` is missing here
+   ╭─[program.yaml:4:24]
+ 3 │ program:
+ 4 │   - { device: s message: SWITCH_ON }
+   ·                        ▲
+   ·                        ╰── expected `,` or `}`
+   ╰────
+  help: separate the entries of a `{ ... }` mapping with `,` and close it with `}`
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A ` #` comment that hides a closing `}`.
+#[test]
+fn syntax_error_hash() {
+    syntax(
+        "devices:
+  s: { kind: smart_speaker }
+program:
+  - { device: s, message: PLAY_SONG, data: Song #1 }
+  - { device: s, message: SWITCH_OFF }
+",
+        "\
+iotrun::yaml
+
+  × \"-\" is only valid inside a block
+   ╭─[program.yaml:5:3]
+ 3 │ program:
+ 4 │   - { device: s, message: PLAY_SONG, data: Song #1 }
+   ·                                                 ┬
+   ·                                                 ╰── a comment starts here
+ 5 │   - { device: s, message: SWITCH_OFF }
+   ·   ▲
+   ·   ╰── here
+   ╰────
+  help: ` #` starts a comment, which hides the rest of its line (a closing `}` or `]` too): quote
+        a value that holds `#`, e.g. `data: \"Song #1\"`
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
