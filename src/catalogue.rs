@@ -106,7 +106,11 @@ pub fn render(kinds: &[Kind], file: Option<&str>, format: Format) -> String {
                     text.push('\n');
                 }
             }
-            text
+            // Display names, payloads and the file's name are the file's
+            // text: nothing raw reaches the terminal.
+            text.lines()
+                .map(|line| crate::text::escaped(line) + "\n")
+                .collect()
         }
     }
 }

@@ -87,7 +87,8 @@ pub fn too_large(plan: &Plan) -> Option<Diagnostic> {
     if !chain.is_empty() {
         let mut path = Vec::new();
         for (i, (routine, _)) in chain.iter().enumerate() {
-            if i < SHOWN || i == chain.len() - 1 {
+            // Naming one routine takes less room than "… (1 more)".
+            if chain.len() <= SHOWN + 2 || i < SHOWN || i == chain.len() - 1 {
                 path.push(name(*routine));
             } else if i == SHOWN {
                 path.push(format!("… ({} more)", chain.len() - SHOWN - 1));
@@ -187,7 +188,7 @@ pub fn long_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     if secs >= 2 * DAY {
         let days = secs / DAY;
-        let rest = if secs.is_multiple_of(DAY) {
+        let rest = if duration == Duration::from_secs(days * DAY) {
             ""
         } else {
             "more than "
@@ -217,5 +218,8 @@ mod tests {
             "400 days"
         );
         assert_eq!(long_duration(Duration::from_secs(5400)), "1.5 hours");
+        // A millisecond past whole days is more than them, not them.
+        let past = Duration::from_secs(365 * 24 * 3600) + Duration::from_millis(1);
+        assert_eq!(long_duration(past), "more than 365 days");
     }
 }

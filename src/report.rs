@@ -485,15 +485,21 @@ impl SourceCode for Source {
         let window = &text[window_start..window_end];
         let local = SourceSpan::new((span.offset() - window_start).into(), span.len());
         let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let start = contents.span().offset() + window_start;
+        // miette counts the header's column in bytes; a person (and the
+        // JSON, GitHub and SARIF output) counts characters.
+        let line_start = self
+            .line_start(self.line_of(start) as usize - 1)
+            .unwrap_or(0);
+        let column = text
+            .get(line_start..start)
+            .map_or(contents.column(), |before| before.chars().count());
         Ok(Box::new(MietteSpanContents::new_named(
             crate::text::escaped(&self.name).into_owned(),
             contents.data(),
-            SourceSpan::new(
-                (contents.span().offset() + window_start).into(),
-                contents.span().len(),
-            ),
+            SourceSpan::new(start.into(), contents.span().len()),
             contents.line() + first_line,
-            contents.column(),
+            column,
             contents.line_count() + first_line,
         )))
     }

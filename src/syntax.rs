@@ -13,7 +13,19 @@ pub fn translate(source: &Source, message: &str, span: Span) -> Diagnostic {
     let at = Line::at(source, span.offset);
     // Causes found on the line itself: a tab, a `: ` in a value, indentation.
     if message.contains("tabs disallowed") || message.contains("found a tab") {
-        return tab(&at, span);
+        return tab(source, &at, span);
+    }
+    if message.contains("<document start>")
+        && let Some(first) = (1..=at.number)
+            .filter_map(|number| Line::number(source, number))
+            .find(|line| !line.is_blank_or_comment())
+        && first.indent() > 0
+    {
+        return if first.text.starts_with('\t') {
+            tab(source, &first, span)
+        } else {
+            indentation(source, &first, "the file's first key is indented")
+        };
     }
     if message.contains("mapping values are not allowed") {
         return match at.second_colon(span.offset) {
@@ -48,13 +60,13 @@ pub fn translate(source: &Source, message: &str, span: Span) -> Diagnostic {
         Diagnostic::new(Code::Yaml, format!("this `{bracket}` is never closed"))
             .at(span, "opened here")
             .with_help(format!("close it with `{close}`"))
-    } else if message.contains("did not find expected ',' or '}'") {
+    } else if message.contains("expected ',' or '}'") {
         Diagnostic::new(Code::Yaml, "a `,` or a `}` is missing here")
-            .at(span, "expected `,` or `}`")
+            .at(comma_point(source, span), "expected `,` or `}`")
             .with_help("separate the entries of a `{ ... }` mapping with `,` and close it with `}`")
-    } else if message.contains("did not find expected ',' or ']'") {
+    } else if message.contains("expected ',' or ']'") {
         Diagnostic::new(Code::Yaml, "a `,` or a `]` is missing here")
-            .at(span, "expected `,` or `]`")
+            .at(comma_point(source, span), "expected `,` or `]`")
             .with_help("separate the items of a `[ ... ]` list with `,` and close it with `]`")
     } else {
         Diagnostic::new(Code::Yaml, message).at(span, "here")
@@ -145,11 +157,16 @@ impl<'a> Line<'a> {
     }
 }
 
-fn tab(line: &Line, span: Span) -> Diagnostic {
-    let tab = line
-        .text
-        .find('\t')
-        .map_or(span, |at| Span::new(line.start + at, 1));
+fn tab(source: &Source, line: &Line, span: Span) -> Diagnostic {
+    // The reader may stop at the end of the line before the tab's.
+    let leading_tab = |line: &Line| {
+        let indent = &line.text[..line.indent()];
+        indent.find('\t').map(|at| Span::new(line.start + at, 1))
+    };
+    let tab = leading_tab(line)
+        .or_else(|| Line::number(source, line.number + 1).and_then(|next| leading_tab(&next)))
+        .or_else(|| line.text.find('\t').map(|at| Span::new(line.start + at, 1)))
+        .unwrap_or(span);
     Diagnostic::new(Code::Yaml, "this line is indented with a tab")
         .at(tab, "a tab")
         .with_help("YAML indents with spaces only: replace the tab with spaces, lined up with the lines above")
@@ -168,7 +185,11 @@ fn colon_in_value(line: &Line, value: Span) -> Diagnostic {
         "this value holds `: `, which YAML reads as the start of another key",
     )
     .at(value, "a value with `: ` in it")
-    .with_help(format!("quote the value: `{key}: {quoted}`"))
+    .with_help(format!(
+        "quote the value: `{}: {}`",
+        crate::text::escaped(key.trim_start_matches('\u{feff}')),
+        crate::text::escaped(&quoted)
+    ))
 }
 
 /// A line indented so that it belongs to no mapping or list above it:
@@ -217,10 +238,32 @@ fn indentation(source: &Source, line: &Line, message: &str) -> Diagnostic {
         .with_help(help)
 }
 
-/// A ` #` outside quotes on a line from the last unclosed `{` or `[`
-/// before `offset` up to it: the comment that hid a closing bracket.
+/// Where a missing `,` belongs: the reader stops at the `:` of the key
+/// after it (`{ device: s message: X }`), so before that key.
+fn comma_point(source: &Source, span: Span) -> Span {
+    let Some(before) = source.text.get(..span.offset) else {
+        return span;
+    };
+    if !source.text[span.offset..].starts_with(':') {
+        return span;
+    }
+    let word =
+        before.trim_end_matches(|c: char| !c.is_whitespace() && !matches!(c, ',' | '{' | '['));
+    let gap = word.trim_end_matches([' ', '\t']);
+    if gap.len() == word.len() || gap.ends_with([',', '{', '[']) {
+        return span;
+    }
+    Span::new(gap.len(), 0)
+}
+
+/// A ` #` outside quotes inside a `{` or `[`, in the text before `offset`
+/// and on its line: the comment that hid a closing bracket.
 fn comment_in_flow(source: &Source, offset: usize) -> Option<Span> {
-    let text = source.text.get(..offset)?;
+    // Up to the end of the error's line: an unclosed `{` is reported where
+    // it opens, before the comment that hid its `}`.
+    let rest = source.text.get(offset..)?;
+    let end = offset + rest.find('\n').unwrap_or(rest.len());
+    let text = source.text.get(..end)?;
     // Look back a bounded way: a flow mapping is rarely long.
     let from = text.len().saturating_sub(4096);
     let from = (from..=text.len()).find(|&i| text.is_char_boundary(i))?;

@@ -551,11 +551,11 @@ program:
 iotrun::yaml
 
   × a `,` or a `}` is missing here
-   ╭─[program.yaml:4:24]
+   ╭─[program.yaml:4:16]
  3 │ program:
  4 │   - { device: s message: SWITCH_ON }
-   ·                        ▲
-   ·                        ╰── expected `,` or `}`
+   ·                ▲
+   ·                ╰── expected `,` or `}`
    ╰────
   help: separate the entries of a `{ ... }` mapping with `,` and close it with `}`
 
@@ -589,6 +589,114 @@ iotrun::yaml
    ╰────
   help: ` #` starts a comment, which hides the rest of its line (a closing `}` or `]` too): quote
         a value that holds `#`, e.g. `data: \"Song #1\"`
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A ` #` on the last line that hides the closing `}` of the `{` it is in.
+#[test]
+fn syntax_error_last_hash() {
+    syntax(
+        "devices:
+  speaker: { kind: smart_speaker }
+program:
+  - { device: speaker, message: PLAY_SONG, data: Song #1 }
+",
+        "\
+iotrun::yaml
+
+  × this `{` is never closed
+   ╭─[program.yaml:4:5]
+ 3 │ program:
+ 4 │   - { device: speaker, message: PLAY_SONG, data: Song #1 }
+   ·     ▲                                                 ┬
+   ·     │                                                 ╰── a comment starts here
+   ·     ╰── opened here
+   ╰────
+  help: ` #` starts a comment, which hides the rest of its line (a closing `}` or `]` too): quote
+        a value that holds `#`, e.g. `data: \"Song #1\"`
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A tab after spaces, where the reader stops at the line before.
+#[test]
+fn syntax_error_tab2() {
+    syntax(
+        "devices:
+  speaker: { kind: smart_speaker }
+program:
+  - device: speaker
+  \tmessage: SWITCH_ON
+",
+        "\
+iotrun::yaml
+
+  × this line is indented with a tab
+   ╭─[program.yaml:5:3]
+ 4 │   - device: speaker
+ 5 │     message: SWITCH_ON
+   ·   ─┬
+   ·    ╰── a tab
+   ╰────
+  help: YAML indents with spaces only: replace the tab with spaces, lined up with the lines above
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// An indented first key.
+#[test]
+fn syntax_error_l1_indent() {
+    syntax(
+        "  name: x
+devices:
+  speaker: { kind: smart_speaker }
+program:
+  - { device: speaker, message: SWITCH_ON }
+",
+        "\
+iotrun::yaml
+
+  × the file's first key is indented
+   ╭─[program.yaml:1:1]
+ 1 │   name: x
+   · ─┬
+   ·  ╰── indented 2 spaces
+ 2 │ devices:
+   ╰────
+  help: YAML reads structure from indentation: start top-level keys in column 1
+
+program.yaml: 1 error, 0 warnings
+",
+    );
+}
+
+/// A missing `,` between the items of a `[ ... ]` list.
+#[test]
+fn syntax_error_comma3() {
+    syntax(
+        "devices:
+  speaker: { kind: smart_speaker }
+program:
+  - [ { device: speaker, message: SWITCH_ON } { device: speaker, message: SWITCH_OFF } ]
+",
+        "\
+iotrun::yaml
+
+  × a `,` or a `]` is missing here
+   ╭─[program.yaml:4:47]
+ 3 │ program:
+ 4 │   - [ { device: speaker, message: SWITCH_ON } { device: speaker, message: SWITCH_OFF } ]
+   ·                                               ▲
+   ·                                               ╰── expected `,` or `]`
+   ╰────
+  help: separate the items of a `[ ... ]` list with `,` and close it with `]`
 
 program.yaml: 1 error, 0 warnings
 ",

@@ -707,3 +707,26 @@ fn thirty_thousand_devices_run_with_a_timeline() {
         &run.stdout[run.stdout.len().saturating_sub(500)..]
     );
 }
+
+/// `iotrun devices FILE` prints a declared kind's display name and the
+/// file's name: escaped there too.
+#[test]
+fn devices_escapes_a_files_hostile_text() {
+    let name = "k\u{1b}]0;PWNED\u{7}\u{202e}.yaml";
+    let run = Test::new()
+        .file(
+            name,
+            "kinds:\n  blinds: { display: \"Blinds\\e[31m\\u202e\", accepts: [OPEN] }\n\
+             devices: { b: { kind: blinds } }\nprogram: [ { device: b, message: OPEN } ]\n",
+        )
+        .args(["devices", name])
+        .run();
+    assert!(!has_unsafe(&run.stdout), "{:?}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "blinds (Blinds\\u{1b}[31m\\u{202e}, declared in k\\u{1b}]0;PWNED\\u{7}\\u{202e}.yaml)\n  OPEN\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}

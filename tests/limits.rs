@@ -105,7 +105,7 @@ fn ten_million_messages_pass_and_one_more_does_not() {
     assert_eq!(
         lines[0]["message"],
         "the program expands to 10,000,001 messages (the limit is 10,000,000), \
-         most of them through `r0` -> `r1` -> `r2` -> `r3` -> `r4` -> `r5` -> … (1 more) -> `r7`"
+         most of them through `r0` -> `r1` -> `r2` -> `r3` -> `r4` -> `r5` -> `r6` -> `r7`"
     );
 }
 

@@ -296,3 +296,44 @@ fn real_time_gives_the_same_events_as_virtual_time() {
     let gap = at(&real, "wait_end") - at(&real, "message_end");
     assert!((0.0..0.005).contains(&gap), "the wait ended {gap} s after");
 }
+
+/// Under virtual time a wait without timeout that nothing satisfies would
+/// leave the clock nothing to advance to: it fails once a year of virtual
+/// time (longer than any program may take) has passed, and every device
+/// still disconnects. The summary says the estimate is a lower bound.
+#[test]
+fn an_unbounded_wait_nothing_satisfies_fails_under_virtual_time() {
+    let program = with_blinds(
+        "{ position: 0 }",
+        "  - wait: { device: blinds, state: { position: 100 } }\n  - { device: light, message: SWITCH_ON }\n",
+    );
+    let run = Test::new()
+        .program(&program)
+        .args(["run", "--virtual-time", "--seed", "1", "program.yaml"])
+        .status(1)
+        .run();
+    assert!(
+        run.stdout.ends_with(
+            "\
+[31536001.000s] blinds  Gave up waiting for blinds: timed out.
+[31536001.000s]         The node at line 10 failed: timed out.
+[31536001.000s]         The node at line 9 failed: a node inside it failed.
+[31536001.000s] blinds  Disconnecting Blinds.
+[31536001.000s] light   Disconnecting Hue Light.
+[31536001.200s] light   Hue Light disconnected.
+[31536002.000s] blinds  Blinds disconnected.
+failed in 31536002.000 s, 0 messages, 2 devices (again with --seed 1).
+  expected at least 2.2 s; attempts: 0 done, 0 failed, 0 cancelled.
+"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "× the wait for `blinds` can never end: under virtual time its state did not come in"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -157,13 +157,15 @@ impl Views {
         let shown: Box<dyn Observer> = match args.format {
             Format::Human => {
                 let width = plan.devices.iter().map(|d| d.name.chars().count()).max();
+                let estimate = plan.estimate();
                 Box::new(
                     HumanOutput::new(
                         output.sink(),
                         plan.name.clone(),
                         plan.devices.len(),
-                        plan.estimate().duration,
+                        estimate.duration,
                     )
+                    .at_least(estimate.unbounded)
                     .device_column(width.unwrap_or(0)),
                 )
             }

@@ -37,6 +37,9 @@ pub enum FailureKind {
     TimedOut { node: &'static str, after: Duration },
     /// A wait's device did not reach the state within its `timeout`.
     Wait { device: String, after: Duration },
+    /// A wait without timeout, under virtual time, that nothing satisfied
+    /// before the longest run a program may be.
+    NeverEnds { device: String },
 }
 
 impl FailureKind {
@@ -57,6 +60,9 @@ impl FailureKind {
             }
             FailureKind::TimedOut { .. } => {
                 "give it a longer `timeout`, or `continue_on_error: true` to carry on without it"
+            }
+            FailureKind::NeverEnds { .. } => {
+                "nothing in the program gives that state (`iotrun check` warns of such a wait): send the message that sets it, or give the wait a `timeout`"
             }
             FailureKind::Wait { .. } => {
                 "check that a message before it or beside it sets that state, give it a longer `timeout`, or `continue_on_error: true` to carry on without it"
@@ -83,6 +89,10 @@ impl fmt::Display for FailureKind {
             FailureKind::TimedOut { node, after } => {
                 write!(f, "{node} timed out after {}", display(*after))
             }
+            FailureKind::NeverEnds { device } => write!(
+                f,
+                "the wait for `{device}` can never end: under virtual time its state did not come in 365 days, longer than any run may take"
+            ),
             FailureKind::Wait { device, after } => {
                 write!(
                     f,

@@ -649,7 +649,13 @@ impl Runner<'_, '_> {
         );
         let mut pending = Pending::new(self, Guarded::Wait { device }, step.line);
         let state = self.devices[device].state();
-        let deadline = step.timeout.map(|timeout| later(at, timeout));
+        // Under virtual time a wait without timeout that nothing satisfies
+        // would leave the clock nothing to advance to and the run stuck for
+        // ever: it ends when no run could have gone on any longer.
+        let deadline = step.timeout.map(|timeout| later(at, timeout)).or_else(|| {
+            self.virtual_time
+                .then(|| later(at, crate::limits::MAX_DURATION))
+        });
         let mut when = at;
         let mut last_look = false;
         loop {
@@ -686,9 +692,14 @@ impl Runner<'_, '_> {
                 return Err(Failure {
                     span: step.span,
                     line: step.line,
-                    kind: FailureKind::Wait {
-                        device: name.clone(),
-                        after: step.timeout.unwrap_or_default(),
+                    kind: match step.timeout {
+                        Some(after) => FailureKind::Wait {
+                            device: name.clone(),
+                            after,
+                        },
+                        None => FailureKind::NeverEnds {
+                            device: name.clone(),
+                        },
                     },
                     at: deadline,
                 });

@@ -23,6 +23,8 @@ pub struct HumanOutput<W: Write> {
     per_device: Vec<(String, u64)>,
     /// The width of the device column: the longest device name.
     width: usize,
+    /// The expected duration is a lower bound.
+    at_least: bool,
     /// Where each device's entry is in `per_device`.
     device_index: std::collections::HashMap<String, usize>,
 }
@@ -39,12 +41,20 @@ impl<W: Write> HumanOutput<W> {
             cancelled: 0,
             per_device: Vec::new(),
             width: 0,
+            at_least: false,
             device_index: std::collections::HashMap::new(),
         }
     }
 
     /// Puts each device line's device name in a column this wide, after
     /// the time: two lights of one kind say the same words.
+    /// Says the expected duration is the least the run takes: some wait
+    /// has no timeout and may never end.
+    pub fn at_least(mut self, unbounded: bool) -> Self {
+        self.at_least = unbounded;
+        self
+    }
+
     pub fn device_column(mut self, width: usize) -> Self {
         self.width = width;
         self
@@ -111,7 +121,8 @@ impl<W: Write> HumanOutput<W> {
             })
             .unwrap_or_default();
         format!(
-            "expected {} s; attempts: {} done, {} failed, {} cancelled{busiest}.",
+            "expected {}{} s; attempts: {} done, {} failed, {} cancelled{busiest}.",
+            if self.at_least { "at least " } else { "" },
             self.expected.as_secs_f64(),
             self.done,
             self.failed,
