@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::ast::{self, Node, NodeKind, Program, Spanned};
-use crate::diagnostic::{Code, Diagnostic, Span, all, shown, suggest};
+use crate::diagnostic::{Diagnostic, Span, all, shown, suggest};
 use crate::message::{DataRule, is_colour};
 use crate::parse::{MAX_NODE_DEPTH, too_deep};
 use crate::plan::{Plan, PlanDevice, Retry, Step, StepKind};
+use crate::problem::Problem;
 use crate::routines::{self, Calls};
 use crate::source::Source;
 
@@ -145,16 +146,9 @@ impl<'a> Checker<'a> {
                     let mut names: Vec<&str> = crate::device::BUILTIN.to_vec();
                     names.extend(self.program.kinds.iter().map(|k| k.name.value.as_str()));
                     self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::UnknownKind,
-                            format!("there is no device kind `{}`", shown(&kind.value)),
-                        )
-                        .at(kind.span, "unknown kind")
-                        .with_help(suggest(
-                            &kind.value,
-                            "the kinds are",
-                            &names,
-                        )),
+                        Diagnostic::from(Problem::UnknownKind { kind: &kind.value })
+                            .at(kind.span, "unknown kind")
+                            .with_help(suggest(&kind.value, "the kinds are", &names)),
                     );
                 }
             }
@@ -200,10 +194,9 @@ impl<'a> Checker<'a> {
                 None => {
                     let help = self.name_help(&name.value, Names::Routines);
                     self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::UnknownRoutine,
-                            format!("there is no routine `{}`", shown(&name.value)),
-                        )
+                        Diagnostic::from(Problem::UnknownRoutine {
+                            routine: &name.value,
+                        })
                         .at(name.span, "unknown routine")
                         .with_help(help),
                     );
@@ -239,10 +232,9 @@ impl<'a> Checker<'a> {
             None => {
                 let help = self.name_help(&device.value, Names::Devices);
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnknownDevice,
-                        format!("there is no device `{}`", shown(&device.value)),
-                    )
+                    Diagnostic::from(Problem::UnknownDevice {
+                        device: &device.value,
+                    })
                     .at(device.span, "not declared under `devices`")
                     .with_help(help),
                 );
@@ -257,7 +249,7 @@ impl<'a> Checker<'a> {
             serde_json::Value::Object(wanted) if !wanted.is_empty() => Some(wanted),
             serde_json::Value::Object(_) => {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::InvalidData, "this `wait` waits for an empty state")
+                    Diagnostic::from(Problem::EmptyWaitState)
                         .at(state.span, "no fields")
                         .with_help("name the fields to wait for, e.g. `state: { position: 100 }`"),
                 );
@@ -265,13 +257,9 @@ impl<'a> Checker<'a> {
             }
             other => {
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::InvalidData,
-                        format!(
-                            "a `wait`'s `state` is a mapping of fields, not {}",
-                            describe_json(other)
-                        ),
-                    )
+                    Diagnostic::from(Problem::WaitStateNotMapping {
+                        what: describe_json(other),
+                    })
                     .at(state.span, "expected a mapping")
                     .with_help("name the fields to wait for, e.g. `state: { position: 100 }`"),
                 );
@@ -280,10 +268,7 @@ impl<'a> Checker<'a> {
         };
         if node.options.timeout.is_none() {
             self.diagnostics.push(
-                Diagnostic::new(
-                    Code::UnboundedWait,
-                    "this `wait` has no `timeout`, so it may never end",
-                )
+                Diagnostic::from(Problem::UnboundedWait)
                 .at(node.span, "no `timeout`")
                 .with_help("give it one, e.g. `timeout: 30s`: a state that never comes then fails the node instead of holding the run forever"),
             );
@@ -339,10 +324,10 @@ impl<'a> Checker<'a> {
         } else {
             format!("the fields `{name}` can have are {}", all(&settable))
         };
-        let mut diagnostic = Diagnostic::new(
-            Code::UnreachableState,
-            format!("no message to `{name}` sets {listed}, nor does its starting `state`"),
-        );
+        let mut diagnostic = Diagnostic::from(Problem::UnreachableState {
+            device: &name,
+            fields: &listed,
+        });
         // Each missing field is labelled on its key; the state as a whole
         // where the keys are not at hand.
         let mut labelled = false;
@@ -400,17 +385,12 @@ impl<'a> Checker<'a> {
         if timeout.value >= declared.latency || declared.latency_rejected {
             return;
         }
-        let display = crate::duration::display;
         self.diagnostics.push(
-            Diagnostic::new(
-                Code::ShortTimeout,
-                format!(
-                    "this timeout ({}) is shorter than `{}`'s latency ({})",
-                    display(timeout.value),
-                    shown(&declared.name.value),
-                    display(declared.latency)
-                ),
-            )
+            Diagnostic::from(Problem::ShortTimeout {
+                timeout: timeout.value,
+                device: &declared.name.value,
+                latency: declared.latency,
+            })
             .at(timeout.span, "every attempt will time out")
             .also(declared.name.span, "device declared here")
             .with_help("make the timeout longer than the device's latency (and jitter)"),
@@ -428,10 +408,9 @@ impl<'a> Checker<'a> {
             None => {
                 let help = self.name_help(&device.value, Names::Devices);
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnknownDevice,
-                        format!("there is no device `{}`", shown(&device.value)),
-                    )
+                    Diagnostic::from(Problem::UnknownDevice {
+                        device: &device.value,
+                    })
                     .at(device.span, "not declared under `devices`")
                     .with_help(help),
                 );
@@ -448,15 +427,11 @@ impl<'a> Checker<'a> {
                         .map(|m| m.name())
                         .collect();
                     self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::UnsupportedMessage,
-                            format!(
-                                "`{}` is a {}, which does not accept {}",
-                                shown(&device.value),
-                                self.kinds[resolved],
-                                message.value
-                            ),
-                        )
+                        Diagnostic::from(Problem::UnsupportedMessage {
+                            device: &device.value,
+                            kind: &self.kinds[resolved].to_string(),
+                            message: message.value,
+                        })
                         .at(message.span, "not accepted by this device")
                         .also(
                             kind.span,
@@ -492,43 +467,27 @@ impl<'a> Checker<'a> {
         let diagnostic = match (rule, data) {
             (DataRule::Ignored, None) => return,
             (DataRule::Ignored, Some(_)) if payload_uses_data => return,
-            (DataRule::Ignored, Some(data)) => Diagnostic::new(
-                Code::UnusedData,
-                format!("{} ignores `data`", message.value),
-            )
+            (DataRule::Ignored, Some(data)) => Diagnostic::from(Problem::UnusedData {
+                message: message.value,
+            })
             .at(data.span, "ignored")
             .with_help("remove `data`"),
-            (DataRule::Colour, None) => Diagnostic::new(
-                Code::MissingData,
-                "CHANGE_COLOR needs a colour in `data`",
-            )
+            (DataRule::Colour, None) => Diagnostic::from(Problem::MissingColour)
             .at(message.span, "no `data`")
             .with_help("add `data: \"#RRGGBB\"`, e.g. `data: \"#FF8800\"` (in quotes: YAML reads `#` as a comment)"),
-            (DataRule::Colour, Some(data)) if data.value.is_empty() => Diagnostic::new(
-                Code::InvalidData,
-                "CHANGE_COLOR needs a colour, but `data` is empty",
-            )
+            (DataRule::Colour, Some(data)) if data.value.is_empty() => Diagnostic::from(Problem::EmptyColour)
             .at(data.span, "empty")
             .with_help("put the colour in quotes, `data: \"#FF8800\"`: YAML reads an unquoted `#` as the start of a comment"),
-            (DataRule::Colour, Some(data)) if !is_colour(&data.value) => Diagnostic::new(
-                Code::InvalidData,
-                format!("`{}` is not a colour", shown(&data.value)),
-            )
+            (DataRule::Colour, Some(data)) if !is_colour(&data.value) => Diagnostic::from(Problem::NotAColour { data: &data.value })
             .at(data.span, "expected `#RRGGBB`")
             .with_help(match crate::message::likely_colour(&data.value) {
                 Some(meant) => format!("did you mean `\"{meant}\"`? a colour is `#` and six hexadecimal digits"),
                 None => "a colour is `#` and six hexadecimal digits, e.g. `\"#FF8800\"`".to_string(),
             }),
-            (DataRule::Song, None) => Diagnostic::new(
-                Code::MissingData,
-                "PLAY_SONG needs a song in `data`",
-            )
+            (DataRule::Song, None) => Diagnostic::from(Problem::MissingSong)
             .at(message.span, "no `data`")
             .with_help("add the song, e.g. `data: \"Miles Davis - Kind of Blue\"`"),
-            (DataRule::Song, Some(data)) if data.value.trim().is_empty() => Diagnostic::new(
-                Code::InvalidData,
-                "PLAY_SONG needs a song, but `data` is empty",
-            )
+            (DataRule::Song, Some(data)) if data.value.trim().is_empty() => Diagnostic::from(Problem::EmptySong)
             .at(data.span, "empty")
             .with_help("name the song, e.g. `data: \"Miles Davis - Kind of Blue\"`"),
             (DataRule::Colour | DataRule::Song, Some(_)) => return,
@@ -564,10 +523,9 @@ impl<'a> Checker<'a> {
         for (device, used) in self.program.devices.iter().zip(&self.device_used) {
             if !used {
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnusedDevice,
-                        format!("device `{}` gets no message", shown(&device.name.value)),
-                    )
+                    Diagnostic::from(Problem::UnusedDevice {
+                        device: &device.name.value,
+                    })
                     .at(device.name.span, "declared here, never used")
                     .with_help(
                         "remove it, or send it a message; it is still connected and disconnected",
@@ -584,10 +542,9 @@ impl<'a> Checker<'a> {
             });
             if !used {
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnusedKind,
-                        format!("kind `{}` is never used", shown(&decl.name.value)),
-                    )
+                    Diagnostic::from(Problem::UnusedKind {
+                        kind: &decl.name.value,
+                    })
                     .at(decl.name.span, "declared here, no device is of it")
                     .with_help(format!(
                         "declare a device of it, `kind: {}`, or remove it",
@@ -600,10 +557,9 @@ impl<'a> Checker<'a> {
         for (routine, reached) in self.program.routines.iter().zip(&reachable) {
             if !reached {
                 self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::UnusedRoutine,
-                        format!("routine `{}` is never run", shown(&routine.name.value)),
-                    )
+                    Diagnostic::from(Problem::UnusedRoutine {
+                        routine: &routine.name.value,
+                    })
                     .at(routine.name.span, "declared here, never run")
                     .with_help(format!(
                         "run it with `run: {}`, or remove it",
@@ -620,8 +576,10 @@ impl<'a> Checker<'a> {
         const SHOWN: usize = 8;
         let name = |index: usize| shown(&self.program.routines[index].name.value);
         let first = cycle[0].0;
-        let message = if cycle.len() == 1 {
-            format!("routine `{}` runs itself", name(first))
+        let problem = if cycle.len() == 1 {
+            Problem::RunsItself {
+                routine: &self.program.routines[first].name.value,
+            }
         } else {
             let mut path: Vec<String> = Vec::new();
             for (i, (index, _)) in cycle.iter().enumerate() {
@@ -632,10 +590,12 @@ impl<'a> Checker<'a> {
                 }
             }
             path.push(format!("`{}`", name(first)));
-            format!("routines run each other in a cycle: {}", path.join(" -> "))
+            Problem::RoutineCycle {
+                path: path.join(" -> "),
+            }
         };
         // Each element is a routine and the `run` in it that leads on.
-        let mut diagnostic = Diagnostic::new(Code::RoutineCycle, message);
+        let mut diagnostic = Diagnostic::from(problem);
         for (i, (_, span)) in cycle.iter().enumerate() {
             let next = cycle[(i + 1) % cycle.len()].0;
             let text = format!("runs `{}`", name(next));

@@ -20,6 +20,7 @@ pub mod message;
 pub mod output;
 pub mod parse;
 pub mod plan;
+pub mod problem;
 pub mod report;
 pub mod routines;
 pub mod run;
