@@ -6,6 +6,7 @@ use std::path::Path;
 
 use clap::{CommandFactory, Parser};
 
+mod broker;
 mod run;
 
 use crate::cli::{CheckArgs, Cli, Command};

@@ -30,6 +30,8 @@ pub struct Program {
     /// The kinds the file declares under `kinds:`, in file order.
     pub kinds: Vec<KindDecl>,
     pub program: Option<Node>,
+    /// The broker, when the file has `mqtt:`.
+    pub mqtt: Option<MqttConfig>,
 }
 
 /// A kind declared under `kinds:`. Its shape is checked while lowering;
@@ -57,6 +59,8 @@ pub struct Device {
     pub jitter: Duration,
     /// Probability that one message attempt fails.
     pub failure_rate: f64,
+    /// Set for a real device, reached over MQTT.
+    pub mqtt: Option<DeviceMqtt>,
 }
 
 #[derive(Debug)]
@@ -138,4 +142,30 @@ impl Data {
             Data::Absent | Data::Broken => None,
         }
     }
+}
+
+/// The program's MQTT broker and login (`mqtt:` at the top).
+#[derive(Clone, Debug, Default)]
+pub struct MqttConfig {
+    /// `mqtt://host:port`, as written; `IOTRUN_MQTT_BROKER` and `--broker`
+    /// override it when the run starts.
+    pub broker: Option<Spanned<String>>,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+    /// The environment variable that holds the password.
+    pub password_env: Option<String>,
+}
+
+/// How a real device is reached over MQTT (a device's `mqtt:`).
+#[derive(Clone, Debug)]
+pub struct DeviceMqtt {
+    pub command_topic: String,
+    pub state_topic: String,
+    pub availability_topic: String,
+    /// Done on the first matching state report, not on the broker's PUBACK.
+    pub confirm: bool,
+    /// The device's own payloads, before its kind's.
+    pub payloads: Vec<(crate::message::MessageType, crate::device::Payload)>,
+    /// The state that confirms a message type, instead of its payload.
+    pub expect: Vec<(crate::message::MessageType, serde_json::Value)>,
 }

@@ -291,6 +291,10 @@ impl<'a> Checker<'a> {
             return;
         };
         let declared = &self.program.devices[device];
+        // A real device reports what it has, payloads or not.
+        if declared.mqtt.is_some() {
+            return;
+        }
         let mut settable: Vec<&str> = Vec::new();
         let payloads: Vec<_> = kind.accepts.iter().map(|&m| kind.payload(m)).collect();
         for payload in &payloads {
@@ -626,6 +630,7 @@ impl<'a> Checker<'a> {
                     failure_rate: d.failure_rate,
                     state: d.state.clone(),
                     watched: self.device_watched[index],
+                    mqtt: d.mqtt.clone(),
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -644,6 +649,7 @@ impl<'a> Checker<'a> {
             routine_order: self.order.clone(),
             routine_names: self.routine_names.iter().map(|n| n.to_string()).collect(),
             root,
+            mqtt: self.program.mqtt.clone(),
         })
     }
 

@@ -116,6 +116,16 @@ pub struct RunOptions {
     /// operation (on stderr with `--format json`).
     #[arg(long)]
     pub timeline: bool,
+
+    /// The MQTT broker of the devices with an `mqtt` key, `mqtt://host:port`;
+    /// overrides `IOTRUN_MQTT_BROKER` and the file's `mqtt.broker`.
+    #[arg(long, value_name = "URL")]
+    pub broker: Option<String>,
+
+    /// Simulate every device, also those with an `mqtt` key (their
+    /// latency, jitter, failure rate and state): the baseline of an MQTT run.
+    #[arg(long)]
+    pub simulate: bool,
 }
 
 #[derive(Debug, Args)]

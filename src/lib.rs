@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod limits;
 pub mod lines;
 pub mod message;
+pub mod mqtt;
 pub mod output;
 pub mod parse;
 pub mod plan;

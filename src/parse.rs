@@ -16,6 +16,8 @@ use crate::message::MessageType;
 use crate::source::Source;
 use crate::yaml::{Value, Yaml};
 
+mod mqtt;
+
 /// How deep nodes may nest, counting the levels a `run` adds. The runner
 /// recurses once per level, so this bounds its stack.
 pub const MAX_NODE_DEPTH: usize = 200;
@@ -29,13 +31,14 @@ pub const DEFAULT_LATENCY: Duration = Duration::from_millis(500);
 
 const PROGRAM_KEYS: &[&str] = &[
     "name",
+    "mqtt",
     "description",
     "kinds",
     "devices",
     "routines",
     "program",
 ];
-const DEVICE_KEYS: &[&str] = &["kind", "latency", "jitter", "failure_rate", "state"];
+const DEVICE_KEYS: &[&str] = &["kind", "latency", "jitter", "failure_rate", "state", "mqtt"];
 const KIND_KEYS: &[&str] = &["display", "accepts", "payloads"];
 const WAIT_KEYS: &[&str] = &["device", "state"];
 const MESSAGE_KEYS: &[&str] = &["device", "message", "data"];
@@ -55,8 +58,6 @@ const NODE_KEYS: &[&str] = &[
 /// Keys any node may carry beside its form.
 const OPTION_KEYS: &[&str] = &["timeout", "retry", "continue_on_error"];
 const RETRY_KEYS: &[&str] = &["attempts", "backoff"];
-/// Keys the format reserves for features still to come (MQTT).
-const LATER_KEYS: &[&str] = &["mqtt"];
 const NODE_FORMS: &str = "a node is one of `{device, message}`, `{sequence: [...]}`, `{parallel: [...]}`, `{delay: ...}`, `{run: ...}`, `{wait: {device, state}}` or a list";
 
 /// Lowers a parsed YAML tree to the AST, with every structural diagnostic.
@@ -117,6 +118,9 @@ impl Lowerer<'_> {
         }
         if let Some((_, value)) = entries.get("kinds") {
             program.kinds = self.kinds(value);
+        }
+        if let Some((_, value)) = entries.get("mqtt") {
+            program.mqtt = self.mqtt_config(value);
         }
         // `Devices:` or `progam:` is reported as an unknown key with its
         // "did you mean"; what is under it is still checked, and the key is
@@ -248,6 +252,7 @@ impl Lowerer<'_> {
             latency_rejected: false,
             jitter: Duration::ZERO,
             failure_rate: 0.0,
+            mqtt: None,
         };
         let Value::Map(map) = &definition.value else {
             self.report(
@@ -282,6 +287,9 @@ impl Lowerer<'_> {
                 }
                 None => {}
             }
+        }
+        if let Some((_, value)) = entries.get("mqtt") {
+            device.mqtt = self.device_mqtt(&owner, value);
         }
         if let Some((_, value)) = entries.get("latency") {
             match self.duration(value) {
@@ -1139,14 +1147,7 @@ fn wrong_type(value: &Yaml, expected: &str) -> Diagnostic {
 }
 
 fn unknown_key(key: &Spanned<&str>, owner: &str, allowed: &[&str], choices: &str) -> Diagnostic {
-    let help = if LATER_KEYS.contains(&key.value) {
-        format!(
-            "`{}` is part of the format's next version; this iotrun does not support it yet",
-            key.value
-        )
-    } else {
-        suggest(key.value, choices, allowed)
-    };
+    let help = suggest(key.value, choices, allowed);
     Diagnostic::new(
         Code::UnknownKey,
         format!("{owner} has no key `{}`", shown(key.value)),

@@ -22,6 +22,8 @@ pub struct Plan {
     /// Routine names, indexed like `routines`.
     pub routine_names: Vec<String>,
     pub root: Step,
+    /// The broker, when the file has `mqtt:`.
+    pub mqtt: Option<crate::ast::MqttConfig>,
 }
 
 #[derive(Debug)]
@@ -36,6 +38,9 @@ pub struct PlanDevice {
     pub state: Map<String, Value>,
     /// Whether some `wait` names it: its state changes are then events.
     pub watched: bool,
+    /// Set for a real device, reached over MQTT (unless the run is
+    /// `--simulate`d).
+    pub mqtt: Option<crate::ast::DeviceMqtt>,
 }
 
 /// One node of the program.

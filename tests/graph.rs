@@ -24,6 +24,9 @@ fn mermaid_draws_sequence_parallel_and_routines() {
 fn mermaid_follows_flowchart_syntax_for_every_program() {
     for entry in std::fs::read_dir(root().join("programs")).expect("programs/") {
         let path = entry.expect("entry").path();
+        if !path.is_file() {
+            continue; // `programs/mqtt/`, tested on its own
+        }
         let run = Test::new()
             .args(["graph", &path.display().to_string()])
             .run();
@@ -88,6 +91,9 @@ fn graphviz_renders_every_program() {
     }
     for entry in std::fs::read_dir(root().join("programs")).expect("programs/") {
         let path = entry.expect("entry").path();
+        if !path.is_file() {
+            continue; // `programs/mqtt/`, tested on its own
+        }
         let run = Test::new()
             .args(["graph", "--format", "dot", &path.display().to_string()])
             .run();

@@ -28,7 +28,12 @@ pub fn run(path: &Path, args: &RunOptions) -> Exit {
     };
     let (outcome, mut exit) = match drive(&plan, args) {
         Ok(done) => done,
-        Err(what) => return cannot(&mut reporter, &name, what),
+        Err(NotStarted::Io(what)) => return cannot(&mut reporter, &name, what),
+        Err(NotStarted::Diagnostic(diagnostic)) => {
+            let exit = Exit::for_diagnostics([&diagnostic]);
+            reporter.write(&[diagnostic], &name, Some(&source));
+            return exit.max(reporter.exit());
+        }
     };
     for what in outcome.1 {
         exit = exit.max(cannot(&mut reporter, &name, what));
@@ -43,10 +48,36 @@ pub fn run(path: &Path, args: &RunOptions) -> Exit {
     exit.max(reporter.exit())
 }
 
+/// Why a run did not start (nothing connected).
+pub(super) enum NotStarted {
+    /// An I/O or usage error: exit 2.
+    Io(String),
+    /// A diagnostic of its own (the broker, `--virtual-time` with MQTT).
+    Diagnostic(Diagnostic),
+}
+
+impl From<String> for NotStarted {
+    fn from(what: String) -> Self {
+        NotStarted::Io(what)
+    }
+}
+
 /// Runs the plan: the run's outcome with what could not be written after
-/// it, and the exit status the run gives; `Err` when the run could not
-/// start (nothing connected).
-fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit), String> {
+/// it, and the exit status the run gives.
+fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit), NotStarted> {
+    let real = !args.simulate && plan.devices.iter().any(|d| d.mqtt.is_some());
+    if real && args.virtual_time {
+        let names: Vec<&str> = plan
+            .devices
+            .iter()
+            .filter(|d| d.mqtt.is_some())
+            .map(|d| d.name.as_str())
+            .collect();
+        return Err(NotStarted::Io(format!(
+            "`--virtual-time` cannot drive real devices ({}): add `--simulate` to simulate them",
+            crate::diagnostic::all(&names)
+        )));
+    }
     // A trace that cannot be written is found out before anything connects.
     let trace_file = match &args.trace {
         Some(path) => Some(std::fs::File::create(path).map_err(|err| cannot_trace(path, &err))?),
@@ -69,7 +100,12 @@ fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit
     };
     let output = Output::spawn(Box::new(std::io::stdout()), interrupts.clone(), bar)
         .map_err(|err| format!("cannot start the output: {err}"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    if real {
+        // Sockets, for the broker.
+        builder.enable_io();
+    }
+    let runtime = builder
         .enable_time()
         .start_paused(args.virtual_time)
         // Output is handed to its writer whenever the run waits: live, yet
@@ -83,19 +119,25 @@ fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit
         seed: args.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
         virtual_time: args.virtual_time,
     };
+    // The broker is reached before any device connects.
+    let connection = if real {
+        Some(runtime.block_on(crate::app::broker::connect(plan, args))?)
+    } else {
+        None
+    };
+    let devices = crate::app::broker::devices(plan, options.seed, connection.as_ref());
     let mut views = Views::new(plan, args, &output, &interrupts, progress);
+    let mut fanout = views.fanout();
+    let run = crate::run::run_on(plan, &devices, options, &mut fanout, interrupts.requested());
     let outcome = runtime.block_on(
         // The whole run is one task that polls thousands of concurrent steps;
         // tokio's cooperative budget (128 polls per turn) would make a
         // `parallel` of 100,000 messages re-poll itself quadratically, so it
         // is off, and the runner gives the runtime turns of its own.
-        tokio::task::unconstrained(crate::run::run(
-            plan,
-            options,
-            &mut views.fanout(),
-            interrupts.requested(),
-        )),
+        tokio::task::unconstrained(crate::app::broker::beside(connection.as_deref(), run)),
     );
+    drop(fanout);
+    drop(devices);
     // Every device is disconnected: a signal from here on exits at once.
     interrupts.run_over();
     let Views {

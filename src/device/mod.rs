@@ -38,6 +38,11 @@ pub trait Device {
 
     /// What the device is now, as far as iotrun knows.
     fn state(&self) -> &State;
+    /// For a device whose state changes by itself (a real device's
+    /// reports), notified at each change, so the interpreter can publish it.
+    fn reports(&self) -> Option<&tokio::sync::Notify> {
+        None
+    }
 }
 
 /// One attempt of a message.
@@ -45,6 +50,8 @@ pub struct Command<'a> {
     pub message: MessageType,
     /// The command, its `{data}` already filled in.
     pub payload: &'a Payload,
+    /// The message's data, for a device with payloads of its own.
+    pub data: Option<&'a str>,
     /// When the attempt logically starts.
     pub at: Instant,
     /// Which execution of which step this is (its path through the

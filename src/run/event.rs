@@ -174,6 +174,10 @@ pub enum Reason {
     Timeout,
     /// A node inside it failed.
     ChildFailed,
+    /// A real device said it is offline (its availability topic).
+    Offline,
+    /// The connection to the MQTT broker was lost.
+    BrokerLost,
 }
 
 impl Reason {
@@ -182,6 +186,8 @@ impl Reason {
             Reason::DeviceError => "device error",
             Reason::Timeout => "timed out",
             Reason::ChildFailed => "a node inside it failed",
+            Reason::Offline => "the device is offline",
+            Reason::BrokerLost => "the MQTT broker was lost",
         }
     }
 }

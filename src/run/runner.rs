@@ -126,8 +126,19 @@ pub async fn run_on(
     };
     let mut shutdown = pin!(shutdown);
     let mut work = Box::pin(async {
-        let at = runner.connect_all(runner.start).await;
-        runner.step(&plan.root, mix(options.seed, ROOT), at).await
+        let program = async {
+            let at = runner.connect_all(runner.start).await;
+            runner.step(&plan.root, mix(options.seed, ROOT), at).await
+        };
+        // A real device's reports change its state by themselves: each is
+        // published (a `state` event, waits woken) as it arrives. The
+        // program is polled first, so that a message confirmed by a report
+        // still reports `message_end` before the `state`.
+        tokio::select! {
+            biased;
+            result = program => result,
+            () = runner.publish_reports() => Ok(runner.start),
+        }
     });
     let (mut status, at, failure) = tokio::select! {
         // Polled in order: a program that is done wins over a shutdown
@@ -475,6 +486,7 @@ impl Runner<'_, '_> {
             let command = Command {
                 message: *message,
                 payload: &payload,
+                data: data.as_deref(),
                 at,
                 execution,
                 attempt,
@@ -611,6 +623,29 @@ impl Runner<'_, '_> {
 
     /// A device's state changed (or not) at `at`: the change becomes a
     /// `state` event, for the devices some wait names, and wakes the waits.
+    /// Publishes the state of every device that reports by itself, at each
+    /// report; never ends (without such devices, at once pending).
+    async fn publish_reports(&self) {
+        let watchers = self
+            .devices
+            .iter()
+            .enumerate()
+            .filter_map(|(index, device)| {
+                let reports = device.reports()?;
+                Some(async move {
+                    loop {
+                        reports.notified().await;
+                        self.publish_state(index, Instant::now());
+                    }
+                })
+            });
+        let watchers: Vec<_> = watchers.collect();
+        if watchers.is_empty() {
+            return std::future::pending().await;
+        }
+        futures::future::join_all(watchers).await;
+    }
+
     fn publish_state(&self, device: usize, at: Instant) {
         let Some(state) = self.devices[device].state().publish() else {
             return;

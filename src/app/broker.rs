@@ -1,0 +1,109 @@
+//! A run's devices: simulated ones, and real ones over the run's one MQTT
+//! connection, reached before any device connects and closed after every
+//! device has disconnected.
+
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::cli::RunOptions;
+use crate::device::Device;
+use crate::diagnostic::{Code, Diagnostic, shown};
+use crate::mqtt::{Broker, Connection, MqttDevice};
+use crate::plan::Plan;
+
+/// Connects to the broker: `--broker`, else `IOTRUN_MQTT_BROKER`, else the
+/// file's `mqtt.broker`. Not reachable, or refusing the login, is an
+/// `iotrun::broker` diagnostic naming it.
+pub async fn connect(
+    plan: &Plan,
+    args: &RunOptions,
+) -> Result<Rc<Connection>, super::run::NotStarted> {
+    let config = plan.mqtt.clone().unwrap_or_default();
+    let from_file = config.broker.as_ref();
+    let (url, span) = match (&args.broker, std::env::var("IOTRUN_MQTT_BROKER").ok()) {
+        (Some(url), _) => (url.clone(), None),
+        (None, Some(url)) if !url.is_empty() => (url, None),
+        _ => match from_file {
+            Some(url) => (url.value.clone(), Some(url.span)),
+            None => {
+                return Err(super::run::NotStarted::Diagnostic(
+                    Diagnostic::new(Code::Broker, "the program's MQTT devices have no broker")
+                        .with_help("give one: `mqtt: { broker: \"mqtt://127.0.0.1:1883\" }` in the file, `IOTRUN_MQTT_BROKER`, or `--broker URL`"),
+                ));
+            }
+        },
+    };
+    let broker = Broker::parse(&url).map_err(|why| {
+        super::run::NotStarted::Io(format!("`{}` is no broker URL: {why}", shown(&url)))
+    })?;
+    let client_id = config.client_id.clone().unwrap_or_else(|| {
+        let suffix: String = (0..8)
+            .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
+            .collect();
+        format!("iotrun-{suffix}")
+    });
+    let login = config.username.clone().map(|user| {
+        let password = config
+            .password_env
+            .as_ref()
+            .and_then(|var| std::env::var(var).ok())
+            .unwrap_or_default();
+        (user, password)
+    });
+    crate::mqtt::connect(&broker, &client_id, login)
+        .await
+        .map_err(|why| {
+            let mut diagnostic = Diagnostic::new(
+                Code::Broker,
+                format!("cannot reach the MQTT broker at {broker}: {why}"),
+            )
+            .with_help("start the broker, or point `--broker`, `IOTRUN_MQTT_BROKER` or `mqtt.broker` at one; nothing was connected");
+            if let Some(span) = span {
+                diagnostic = diagnostic.at(span, "this broker");
+            }
+            super::run::NotStarted::Diagnostic(diagnostic)
+        })
+}
+
+/// One device for each of the plan's: over MQTT when it has `mqtt` and
+/// there is a connection, else simulated.
+pub fn devices(
+    plan: &Plan,
+    seed: u64,
+    connection: Option<&Rc<Connection>>,
+) -> Vec<Box<dyn Device>> {
+    let mut devices = crate::run::simulated(plan, seed);
+    if let Some(connection) = connection {
+        for (index, spec) in plan.devices.iter().enumerate() {
+            if let Some(topics) = &spec.mqtt {
+                devices[index] = Box::new(MqttDevice::new(
+                    connection.clone(),
+                    topics.clone(),
+                    spec.state.clone(),
+                ));
+            }
+        }
+    }
+    devices
+}
+
+/// Runs `run` with the connection's event loop polled beside it all the
+/// while; then says goodbye to the broker (at most a second).
+pub async fn beside<T>(connection: Option<&Connection>, run: impl Future<Output = T>) -> T {
+    let Some(connection) = connection else {
+        return run.await;
+    };
+    let drive = connection.drive();
+    let mut drive = std::pin::pin!(drive);
+    let mut run = std::pin::pin!(run);
+    let outcome = tokio::select! {
+        biased;
+        outcome = &mut run => outcome,
+        // `drive` never ends; were it to, the run goes on without it.
+        () = &mut drive => run.await,
+    };
+    connection.close();
+    let _ = tokio::time::timeout(Duration::from_secs(1), &mut drive).await;
+    outcome
+}

@@ -1,0 +1,483 @@
+//! Real devices over a real broker: each test starts its own mosquitto on a
+//! free loopback port. Without mosquitto these tests say so and pass, on a
+//! developer's machine; with `CI` set they fail (`.ci/run` installs it).
+
+mod common;
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TempDir, Test};
+use serde_json::Value;
+
+/// A mosquitto of the test's own, killed when dropped.
+struct Broker {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl Broker {
+    /// `None` (having said why) when mosquitto is not installed and `CI`
+    /// is not set.
+    fn start() -> Option<Broker> {
+        if Command::new("mosquitto").arg("-h").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "mosquitto is needed for the MQTT tests in CI (.ci/run installs it)"
+            );
+            eprintln!("skipped: no mosquitto (apt-get install mosquitto mosquitto-clients)");
+            return None;
+        }
+        // A free port, taken again by mosquitto; retried on a clash.
+        for _ in 0..10 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let dir = TempDir::new();
+            let conf = dir.path().join("mosquitto.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n\
+                     max_inflight_messages 0\nmax_queued_messages 100000\n"
+                ),
+            )
+            .expect("write mosquitto.conf");
+            let mut child = Command::new("mosquitto")
+                .arg("-c")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start mosquitto");
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(5) {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(Broker {
+                        child,
+                        port,
+                        _dir: dir,
+                    });
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken meanwhile
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("mosquitto did not start");
+    }
+
+    fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// An independent subscriber to `topic`, printing `topic qos retain
+    /// payload` per message; ready when this returns.
+    fn watch(&self, topic: &str) -> Child {
+        let child = Command::new("mosquitto_sub")
+            // At QoS 1, so that the QoS it shows is the one published with.
+            .args(["-p", &self.port.to_string(), "-q", "1", "-v", "-t", topic])
+            .args(["-F", "%t %q %r %p"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mosquitto_sub");
+        // Subscribed once a retained probe comes back.
+        self.publish("iotrun-test/probe", "ready", true);
+        std::thread::sleep(Duration::from_millis(300));
+        child
+    }
+
+    fn publish(&self, topic: &str, payload: &str, retain: bool) {
+        let mut command = Command::new("mosquitto_pub");
+        command.args(["-p", &self.port.to_string(), "-t", topic, "-m", payload]);
+        if retain {
+            command.arg("-r");
+        }
+        assert!(command.status().expect("mosquitto_pub").success());
+    }
+
+    /// A stand-in device: after the first command on `command_topic`,
+    /// reports `report` on `state_topic`.
+    fn answer(&self, command_topic: &str, state_topic: &str, report: &str) -> Responder {
+        let port = self.port.to_string();
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "mosquitto_sub -p {port} -W 10 -t '{command_topic}' -C 1 >/dev/null && \
+                 mosquitto_pub -p {port} -t '{state_topic}' -m '{report}'"
+            ))
+            .spawn()
+            .expect("sh");
+        std::thread::sleep(Duration::from_millis(300));
+        Responder(child)
+    }
+}
+
+/// A stand-in device's process, stopped when dropped.
+struct Responder(Child);
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a watcher saw, after the run: it is stopped and read.
+fn seen(mut watcher: Child) -> Vec<String> {
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = watcher.kill();
+    let mut out = String::new();
+    if let Some(mut stdout) = watcher.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    let _ = watcher.wait();
+    out.lines()
+        .filter(|l| !l.starts_with("iotrun-test/"))
+        .map(str::to_string)
+        .collect()
+}
+
+const KINDS: &str = "kinds:\n  blinds:\n    display: Blinds\n    accepts: [OPEN, CLOSE]\n    payloads: { OPEN: { position: 100 }, CLOSE: { position: 0 } }\n";
+
+fn events(run: &common::Run) -> Vec<String> {
+    run.json_lines()
+        .iter()
+        .map(|e| {
+            let mut line = format!(
+                "{} {}",
+                e["event"].as_str().unwrap_or(""),
+                e["device"].as_str().unwrap_or("-")
+            );
+            if let Some(reason) = e.get("reason").and_then(Value::as_str) {
+                line.push_str(&format!(" {reason}"));
+            }
+            if let Some(state) = e.get("state") {
+                line.push_str(&format!(" {state}"));
+            }
+            line
+        })
+        .collect()
+}
+
+/// Every command is published on its command topic, QoS 1, not retained,
+/// with the format's payload (data filled in), in program order.
+#[test]
+fn commands_are_published_with_qos_1_not_retained_in_order() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let watcher = broker.watch("z2m/#");
+    let program = format!(
+        "mqtt: {{ broker: \"{}\" }}\ndevices:\n  hall: {{ kind: hue_light, mqtt: {{ topic: z2m/hall }} }}\n  radio: {{ kind: smart_speaker, mqtt: {{ topic: z2m/radio }} }}\n\
+         program:\n  - {{ device: hall, message: SWITCH_ON }}\n  - {{ device: hall, message: CHANGE_COLOR, data: \"#FF8800\" }}\n  - {{ device: radio, message: PLAY_SONG, data: \"Song: 1\" }}\n",
+        broker.url()
+    );
+    let run = Test::new()
+        .program(&program)
+        .args(["run", "--format", "json", "program.yaml"])
+        .run();
+    assert_eq!(
+        events(&run),
+        [
+            "connect_start hall",
+            "connect_start radio",
+            "connect_end hall",
+            "connect_end radio",
+            "message_start hall",
+            "message_end hall",
+            "message_start hall",
+            "message_end hall",
+            "message_start radio",
+            "message_end radio",
+            // Unsubscribing is done at once, device by device.
+            "disconnect_start hall",
+            "disconnect_end hall",
+            "disconnect_start radio",
+            "disconnect_end radio",
+            "run_end -",
+        ]
+    );
+    assert_eq!(
+        seen(watcher),
+        [
+            "z2m/hall/set 1 0 {\"state\":\"ON\"}",
+            "z2m/hall/set 1 0 {\"color\":{\"hex\":\"#FF8800\"}}",
+            "z2m/radio/set 1 0 {\"play\":\"Song: 1\"}",
+        ]
+    );
+}
+
+/// With `confirm`, a message is done on the device's matching report; a
+/// `wait` then sees the reported state at once. The JSON events say so.
+#[test]
+fn a_confirmed_message_ends_on_the_devices_report() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let _device = broker.answer(
+        "home/blinds/set",
+        "home/blinds",
+        "{\"position\":100,\"moving\":false}",
+    );
+    let program = format!(
+        "{KINDS}devices:\n  blinds: {{ kind: blinds, mqtt: {{ topic: home/blinds, confirm: true }} }}\n\
+         program:\n  - {{ device: blinds, message: OPEN, timeout: 5s }}\n  - wait: {{ device: blinds, state: {{ position: 100 }} }}\n    timeout: 1s\n"
+    );
+    let run = Test::new()
+        .program(&program)
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            "program.yaml",
+        ])
+        .run();
+    assert_eq!(
+        events(&run),
+        [
+            "connect_start blinds",
+            "connect_end blinds",
+            "message_start blinds",
+            "message_end blinds",
+            "state blinds {\"moving\":false,\"position\":100}",
+            "wait_start blinds",
+            "wait_end blinds",
+            "disconnect_start blinds",
+            "disconnect_end blinds",
+            "run_end -",
+        ]
+    );
+}
+
+/// A report that does not hold the payload's fields does not confirm: the
+/// message's timeout fails it, and the run fails.
+#[test]
+fn a_report_that_does_not_match_leaves_the_timeout_to_end_it() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let _device = broker.answer("home/blinds/set", "home/blinds", "{\"position\":40}");
+    let program = format!(
+        "{KINDS}devices:\n  blinds: {{ kind: blinds, mqtt: {{ topic: home/blinds, confirm: true }} }}\n\
+         program:\n  - {{ device: blinds, message: OPEN, timeout: 600ms }}\n"
+    );
+    let run = Test::new()
+        .program(&program)
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            "program.yaml",
+        ])
+        .status(1)
+        .run();
+    let events = events(&run);
+    assert!(
+        events.contains(&"message_failed blinds timeout".to_string()),
+        "{events:?}"
+    );
+    assert!(run.stderr.contains("iotrun::run_failed"), "{}", run.stderr);
+}
+
+/// A device whose availability topic says `offline` fails its messages at
+/// once, with reason `offline`.
+#[test]
+fn an_offline_device_fails_its_messages_at_once() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    broker.publish("z2m/hall/availability", "offline", true);
+    let program = "devices:\n  hall: { kind: hue_light, mqtt: { topic: z2m/hall } }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n";
+    let run = Test::new()
+        .program(program)
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            "program.yaml",
+        ])
+        .status(1)
+        .run();
+    let events = events(&run);
+    assert!(
+        events.contains(&"message_failed hall offline".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("\"message\":\"SWITCH_ON to `hall` failed: the device is offline\""),
+        "{}",
+        run.stderr
+    );
+}
+
+/// No broker there: a diagnostic naming it, exit 1, nothing connected.
+#[test]
+fn a_broker_that_is_not_there_is_a_diagnostic_and_nothing_connects() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let program = "devices:\n  hall: { kind: hue_light, mqtt: { topic: z2m/hall } }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n";
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let run = Test::new()
+        .program(program)
+        .args(["run", "--broker", &url, "program.yaml"])
+        .env("IOTRUN_MQTT_BROKER", "mqtt://example.invalid:1")
+        .status(1)
+        .stdout("")
+        .run();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "iotrun::broker
+
+  × cannot reach the MQTT broker at {url}: Connection refused (os error 111)
+  help: start the broker, or point `--broker`, `IOTRUN_MQTT_BROKER` or `mqtt.broker` at one;
+        nothing was connected
+
+program.yaml: 1 error, 0 warnings
+"
+        )
+    );
+}
+
+/// `--virtual-time` cannot drive real devices, unless `--simulate` makes
+/// them simulated ones.
+#[test]
+fn virtual_time_needs_simulate_with_mqtt_devices() {
+    let program = "devices:\n  hall: { kind: hue_light, mqtt: { topic: z2m/hall } }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n";
+    Test::new()
+        .program(program)
+        .args(["run", "--virtual-time", "program.yaml"])
+        .status(2)
+        .stderr(
+            "iotrun::io
+
+  × `--virtual-time` cannot drive real devices (`hall`): add `--simulate` to simulate them
+
+program.yaml: 1 error, 0 warnings
+",
+        )
+        .run();
+    Test::new()
+        .program(program)
+        .args(["run", "--virtual-time", "--simulate", "program.yaml"])
+        .stdout(
+            "\
+[  0.000s] hall  Connecting Hue Light.
+[  0.500s] hall  Hue Light connected.
+[  0.500s] hall  Hue Light handling message of type SWITCH_ON with data [].
+[  1.000s] hall  Hue Light received message.
+[  1.000s] hall  Disconnecting Hue Light.
+[  1.500s] hall  Hue Light disconnected.
+done in 1.500 s, 1 message, 1 device.
+  expected 1.5 s; attempts: 1 done, 0 failed, 0 cancelled; busiest: `hall` (1 attempt).
+",
+        )
+        .run();
+}
+
+/// The MQTT keys are checked like any other: a device's `mqtt` needs a
+/// topic, a broker URL its scheme, and unknown keys get a "did you mean".
+#[test]
+fn mqtt_keys_are_checked() {
+    let run = Test::new()
+        .program(
+            "mqtt: { broker: \"mqtts://h:8883\", usr: me }\ndevices:\n  l: { kind: hue_light, mqtt: { confirm: yes } }\nprogram:\n  - { device: l, message: SWITCH_ON }\n",
+        )
+        .args(["check", "--format", "json", "program.yaml"])
+        .status(1)
+        .run();
+    let found: Vec<(String, String)> = run
+        .json_lines()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        (
+            "iotrun::invalid_value",
+            "`mqtts://h:8883` is no broker URL: TLS (`mqtts://`) is not supported by this iotrun yet",
+        ),
+        ("iotrun::unknown_key", "`mqtt` has no key `usr`"),
+        (
+            "iotrun::missing_key",
+            "the `mqtt` of device `l` has no `topic`",
+        ),
+    ];
+    for (code, message) in expected {
+        assert!(
+            found.iter().any(|(c, m)| c == code && m == message),
+            "{code} {message} not in {found:?}"
+        );
+    }
+}
+
+/// The shipped MQTT home over a real broker, its blinds answered by a
+/// stand-in: the same events as `--simulate` gives, times and order aside
+/// (real devices answer at their own pace).
+#[test]
+fn the_mqtt_home_runs_over_a_broker_with_the_events_of_its_simulation() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let _blinds = broker.answer(
+        "zigbee2mqtt/blinds/set",
+        "zigbee2mqtt/blinds",
+        "{\"position\":100}",
+    );
+    let program = common::root().join("programs/mqtt/home.yaml");
+    let program = program.display().to_string();
+    let real = Test::new()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            &program,
+        ])
+        .run();
+    let simulated = Test::new()
+        .args([
+            "run",
+            "--simulate",
+            "--virtual-time",
+            "--format",
+            "json",
+            &program,
+        ])
+        .run();
+    let sorted = |run: &common::Run| {
+        let mut events = events(run);
+        events.sort();
+        events
+    };
+    assert_eq!(sorted(&real), sorted(&simulated));
+}
