@@ -80,7 +80,7 @@ impl Broker {
 
     /// An independent subscriber to `topic`, printing `topic qos retain
     /// payload` per message; ready when this returns.
-    fn watch(&self, topic: &str) -> Child {
+    fn watch(&self, topic: &str) -> Responder {
         let child = Command::new("mosquitto_sub")
             // At QoS 1, so that the QoS it shows is the one published with.
             .args(["-p", &self.port.to_string(), "-q", "1", "-v", "-t", topic])
@@ -91,7 +91,7 @@ impl Broker {
         // Subscribed once a retained probe comes back.
         self.publish("iotrun-test/probe", "ready", true);
         std::thread::sleep(Duration::from_millis(300));
-        child
+        Responder(child)
     }
 
     fn publish(&self, topic: &str, payload: &str, retain: bool) {
@@ -120,7 +120,8 @@ impl Broker {
     }
 }
 
-/// A stand-in device's process, stopped when dropped.
+/// A helper process (a stand-in device, a watcher), stopped when dropped,
+/// also when a test fails.
 struct Responder(Child);
 
 impl Drop for Responder {
@@ -138,14 +139,13 @@ impl Drop for Broker {
 }
 
 /// What a watcher saw, after the run: it is stopped and read.
-fn seen(mut watcher: Child) -> Vec<String> {
+fn seen(mut watcher: Responder) -> Vec<String> {
     std::thread::sleep(Duration::from_millis(200));
-    let _ = watcher.kill();
+    let _ = watcher.0.kill();
     let mut out = String::new();
-    if let Some(mut stdout) = watcher.stdout.take() {
+    if let Some(mut stdout) = watcher.0.stdout.take() {
         let _ = stdout.read_to_string(&mut out);
     }
-    let _ = watcher.wait();
     out.lines()
         .filter(|l| !l.starts_with("iotrun-test/"))
         .map(str::to_string)
