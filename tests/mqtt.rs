@@ -23,6 +23,11 @@ impl Broker {
     /// `None` (having said why) when mosquitto is not installed and `CI`
     /// is not set.
     fn start() -> Option<Broker> {
+        Broker::start_with("allow_anonymous true\n")
+    }
+
+    /// A broker whose configuration also holds `extra` (after its listener).
+    fn start_with(extra: &str) -> Option<Broker> {
         if Command::new("mosquitto").arg("-h").output().is_err() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -42,7 +47,7 @@ impl Broker {
             std::fs::write(
                 &conf,
                 format!(
-                    "listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n\
+                    "listener {port} 127.0.0.1\n{extra}set_tcp_nodelay true\n\
                      max_inflight_messages 0\nmax_queued_messages 100000\n"
                 ),
             )
@@ -480,4 +485,116 @@ fn the_mqtt_home_runs_over_a_broker_with_the_events_of_its_simulation() {
         events
     };
     assert_eq!(sorted(&real), sorted(&simulated));
+}
+
+/// The broker killed mid-run: the message in flight fails with
+/// `broker_lost`, its retry too, and the run still ends, every device
+/// disconnected, in bounded time.
+#[test]
+fn a_broker_killed_mid_run_fails_the_message_and_the_run_ends() {
+    let Some(mut broker) = Broker::start() else {
+        return;
+    };
+    let program = "devices:\n  hall: { kind: hue_light, mqtt: { topic: z2m/hall } }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n  - delay: 1s\n  - { device: hall, message: SWITCH_OFF, retry: { attempts: 2, backoff: 100ms } }\n";
+    let test = Test::new()
+        .program(program)
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            "program.yaml",
+        ])
+        .status(1);
+    let killer = std::thread::spawn({
+        let pid = broker.child.id();
+        move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+    let started = Instant::now();
+    let run = test.run();
+    killer.join().expect("the killer");
+    let _ = broker.child.wait();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    let events = events(&run);
+    assert!(
+        events.contains(&"message_failed hall broker_lost".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        events.ends_with(&[
+            "disconnect_start hall".to_string(),
+            "disconnect_end hall".to_string(),
+            "run_end -".to_string()
+        ]),
+        "{events:?}"
+    );
+    assert!(
+        run.stderr.contains("the MQTT broker was lost"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The password comes from the environment variable `password_env` names;
+/// without it the broker refuses the login: `iotrun::broker`, exit 1.
+#[test]
+fn the_password_is_read_from_the_environment() {
+    if Command::new("mosquitto_passwd").arg("-h").output().is_err()
+        && std::env::var_os("CI").is_none()
+    {
+        eprintln!("skipped: no mosquitto_passwd");
+        return;
+    }
+    let dir = TempDir::new();
+    let passwords = dir.path().join("passwords");
+    let made = Command::new("mosquitto_passwd")
+        .args(["-c", "-b"])
+        .arg(&passwords)
+        .args(["home", "s3cret"])
+        .status();
+    let Ok(made) = made else {
+        return;
+    };
+    assert!(made.success());
+    let Some(broker) = Broker::start_with(&format!(
+        "allow_anonymous false\npassword_file {}\n",
+        passwords.display()
+    )) else {
+        return;
+    };
+    let program = format!(
+        "mqtt: {{ broker: \"{}\", username: home, password_env: HOME_MQTT_PASSWORD }}\n\
+         devices:\n  hall: {{ kind: hue_light, mqtt: {{ topic: z2m/hall }} }}\nprogram:\n  - {{ device: hall, message: SWITCH_ON }}\n",
+        broker.url()
+    );
+    Test::new()
+        .program(&program)
+        .args(["run", "--format", "json", "program.yaml"])
+        .env("HOME_MQTT_PASSWORD", "s3cret")
+        .run();
+    let refused = Test::new()
+        .program(&program)
+        .args(["run", "--format", "json", "program.yaml"])
+        .env("HOME_MQTT_PASSWORD", "wrong")
+        .status(1)
+        .stdout("")
+        .run();
+    assert!(
+        refused.stderr.contains("\"code\":\"iotrun::broker\""),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("refused the connection"),
+        "{}",
+        refused.stderr
+    );
 }
