@@ -7,6 +7,7 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 
 mod broker;
+mod emulate;
 mod run;
 
 use crate::cli::{CheckArgs, Cli, Command};
@@ -32,6 +33,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Run(args)) => run::run(&args.file, &args.options),
         Some(Command::Devices { file, format }) => devices(file.as_deref(), format),
+        Some(Command::Emulate {
+            file,
+            broker,
+            seed,
+            format,
+        }) => emulate::emulate(&file, broker.as_deref(), seed, format),
         Some(Command::Schema) => print(crate::catalogue::SCHEMA),
         Some(Command::Completions { shell }) => {
             let mut out = Vec::new();

@@ -50,6 +50,22 @@ pub enum Command {
     Run(RunArgs),
     /// Check program files without running anything.
     Check(CheckArgs),
+    /// Serve a program's MQTT devices over the broker as simulated devices,
+    /// until Ctrl-C: try a program end to end before touching hardware.
+    Emulate {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The broker, `mqtt://host:port`; overrides `IOTRUN_MQTT_BROKER`
+        /// and the file's `mqtt.broker`.
+        #[arg(long, value_name = "URL")]
+        broker: Option<String>,
+        /// Seed for the devices' jitter and failures.
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// `human`: a line per command and state; `json`: one event per line.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// List the device kinds, the messages each accepts and the data they need.
     Devices {
         /// Also list the kinds this program file declares under `kinds:`.

@@ -598,3 +598,132 @@ fn the_password_is_read_from_the_environment() {
         refused.stderr
     );
 }
+
+/// `iotrun emulate` in one process and `iotrun run` in another, over a real
+/// broker: the run gives the events of its `--simulate` run (times and
+/// order aside); Ctrl-C stops the emulator, exit 130, each device's
+/// availability left `offline` (retained).
+#[test]
+fn emulate_and_run_the_mqtt_home_end_to_end() {
+    use std::io::BufRead;
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let program = common::root().join("programs/mqtt/home.yaml");
+    let program = program.display().to_string();
+    // Stopped by the drop too, should the test fail half way.
+    let mut emulator = Responder(
+        Command::new(common::BIN)
+            .args([
+                "emulate",
+                "--format",
+                "json",
+                "--seed",
+                "3",
+                "--broker",
+                &broker.url(),
+                &program,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("iotrun emulate"),
+    );
+    let mut lines = std::io::BufReader::new(emulator.0.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let start: Value = serde_json::from_str(&first).expect("a JSON line");
+    assert_eq!(start["event"], "emulate_start", "{first}");
+    assert_eq!(start["devices"], 2);
+    let real = Test::new()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            &program,
+        ])
+        .run();
+    let simulated = Test::new()
+        .args([
+            "run",
+            "--simulate",
+            "--virtual-time",
+            "--format",
+            "json",
+            &program,
+        ])
+        .run();
+    let sorted = |run: &common::Run| {
+        let mut events = events(run);
+        events.sort();
+        events
+    };
+    assert_eq!(sorted(&real), sorted(&simulated));
+    let sent = Command::new("kill")
+        .args(["-INT", &emulator.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = emulator.0.wait().expect("the emulator's status");
+    assert_eq!(status.code(), Some(130));
+    let said: Vec<Value> = lines
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect();
+    let names: Vec<String> = said
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["event"].as_str().unwrap_or(""),
+                e["device"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    for expected in [
+        "command hall",
+        "state hall",
+        "command blinds",
+        "state blinds",
+        "emulate_end -",
+    ] {
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected} not in {names:?}"
+        );
+    }
+    let watcher = broker.watch("zigbee2mqtt/+/availability");
+    let mut availability = seen(watcher);
+    availability.sort();
+    assert_eq!(
+        availability,
+        [
+            "zigbee2mqtt/blinds/availability 1 1 offline",
+            "zigbee2mqtt/hall/availability 1 1 offline",
+        ]
+    );
+}
+
+/// `emulate` with no broker there: `iotrun::broker`, exit 1.
+#[test]
+fn emulate_without_a_broker_is_a_diagnostic() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let program = common::root().join("programs/mqtt/home.yaml");
+    let run = Test::new()
+        .args(["emulate", "--broker", &format!("mqtt://127.0.0.1:{port}")])
+        .args([program.display().to_string()])
+        .status(1)
+        .stdout("")
+        .run();
+    assert!(
+        run.stderr.contains(&format!(
+            "× cannot reach the MQTT broker at mqtt://127.0.0.1:{port}: "
+        )),
+        "{}",
+        run.stderr
+    );
+}

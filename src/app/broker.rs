@@ -12,17 +12,15 @@ use crate::diagnostic::{Code, Diagnostic, shown};
 use crate::mqtt::{Broker, Connection, MqttDevice};
 use crate::plan::Plan;
 
-/// Connects to the broker: `--broker`, else `IOTRUN_MQTT_BROKER`, else the
-/// file's `mqtt.broker`. Not reachable, or refusing the login, is an
-/// `iotrun::broker` diagnostic naming it.
-pub async fn connect(
+/// The broker: `--broker`, else `IOTRUN_MQTT_BROKER`, else the file's
+/// `mqtt.broker` (with its span, for a diagnostic to point at).
+pub fn broker(
     plan: &Plan,
-    args: &RunOptions,
-) -> Result<Rc<Connection>, super::run::NotStarted> {
-    let config = plan.mqtt.clone().unwrap_or_default();
-    let from_file = config.broker.as_ref();
-    let (url, span) = match (&args.broker, std::env::var("IOTRUN_MQTT_BROKER").ok()) {
-        (Some(url), _) => (url.clone(), None),
+    flag: Option<&str>,
+) -> Result<(Broker, Option<crate::diagnostic::Span>), super::run::NotStarted> {
+    let from_file = plan.mqtt.as_ref().and_then(|c| c.broker.as_ref());
+    let (url, span) = match (flag, std::env::var("IOTRUN_MQTT_BROKER").ok()) {
+        (Some(url), _) => (url.to_string(), None),
         (None, Some(url)) if !url.is_empty() => (url, None),
         _ => match from_file {
             Some(url) => (url.value.clone(), Some(url.span)),
@@ -37,6 +35,34 @@ pub async fn connect(
     let broker = Broker::parse(&url).map_err(|why| {
         super::run::NotStarted::Io(format!("`{}` is no broker URL: {why}", shown(&url)))
     })?;
+    Ok((broker, span))
+}
+
+/// The `iotrun::broker` diagnostic for a broker that cannot be reached.
+pub fn unreachable(
+    broker: &Broker,
+    why: &str,
+    span: Option<crate::diagnostic::Span>,
+) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(
+        Code::Broker,
+        format!("cannot reach the MQTT broker at {broker}: {why}"),
+    )
+    .with_help("start the broker, or point `--broker`, `IOTRUN_MQTT_BROKER` or `mqtt.broker` at one; nothing was connected");
+    if let Some(span) = span {
+        diagnostic = diagnostic.at(span, "this broker");
+    }
+    diagnostic
+}
+
+/// Connects to the broker. Not reachable, or refusing the login, is an
+/// `iotrun::broker` diagnostic naming it.
+pub async fn connect(
+    plan: &Plan,
+    args: &RunOptions,
+) -> Result<Rc<Connection>, super::run::NotStarted> {
+    let config = plan.mqtt.clone().unwrap_or_default();
+    let (broker, span) = broker(plan, args.broker.as_deref())?;
     let client_id = config.client_id.clone().unwrap_or_else(|| {
         let suffix: String = (0..8)
             .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
@@ -53,17 +79,7 @@ pub async fn connect(
     });
     crate::mqtt::connect(&broker, &client_id, login)
         .await
-        .map_err(|why| {
-            let mut diagnostic = Diagnostic::new(
-                Code::Broker,
-                format!("cannot reach the MQTT broker at {broker}: {why}"),
-            )
-            .with_help("start the broker, or point `--broker`, `IOTRUN_MQTT_BROKER` or `mqtt.broker` at one; nothing was connected");
-            if let Some(span) = span {
-                diagnostic = diagnostic.at(span, "this broker");
-            }
-            super::run::NotStarted::Diagnostic(diagnostic)
-        })
+        .map_err(|why| super::run::NotStarted::Diagnostic(unreachable(&broker, &why, span)))
 }
 
 /// One device for each of the plan's: over MQTT when it has `mqtt` and

@@ -54,6 +54,11 @@ impl State {
         Some(self.value.borrow().clone())
     }
 
+    /// The state as it is now, published or not.
+    pub fn snapshot(&self) -> Map<String, Value> {
+        self.value.borrow().clone()
+    }
+
     /// Whether the state holds every field of `wanted`.
     pub fn contains(&self, wanted: &Map<String, Value>) -> bool {
         contains_map(&self.value.borrow(), wanted)

@@ -4,6 +4,7 @@
 
 mod connection;
 mod device;
+pub mod emulate;
 
 pub use connection::{Connection, connect};
 pub use device::MqttDevice;
