@@ -21,6 +21,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// rumqttc's 10 KiB default.
 const MAX_PACKET: usize = 4 << 20;
 
+/// Requests (publishes, subscriptions) queued for the event loop at most.
+const REQUESTS: usize = 1 << 20;
+
 /// A topic's subscriber: called with each payload that arrives on it.
 pub type Listener = Rc<dyn Fn(&[u8])>;
 
@@ -65,7 +68,9 @@ pub async fn connect(
     if let Some((user, password)) = login {
         options.set_credentials(user, password);
     }
-    let (client, mut events) = AsyncClient::new(options, 1024);
+    // Requests are queued without waiting (see `publish`): room for every
+    // message a `parallel` may send at once.
+    let (client, mut events) = AsyncClient::new(options, REQUESTS);
     let mut network = rumqttc::NetworkOptions::new();
     network.set_tcp_nodelay(true);
     network.set_connection_timeout(CONNECT_TIMEOUT.as_secs());

@@ -102,7 +102,12 @@ pub async fn serve(
                 QoS::AtLeastOnce,
                 true,
             ));
-        let (client, events) = AsyncClient::new(options, 256);
+        let (client, mut events) = AsyncClient::new(options, 256);
+        // Nagle's algorithm would hold each small report back ~40 ms.
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        network.set_connection_timeout(CONNECT_TIMEOUT.as_secs());
+        events.set_network_options(network);
         devices.push(Emulated {
             spec,
             topics,
