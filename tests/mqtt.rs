@@ -727,3 +727,62 @@ fn emulate_without_a_broker_is_a_diagnostic() {
         run.stderr
     );
 }
+
+/// Ctrl-C during a run with real devices: they unsubscribe and disconnect,
+/// `run_end` says interrupted, exit 130.
+#[test]
+fn ctrl_c_disconnects_real_devices_and_exits_130() {
+    use std::io::BufRead;
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = TempDir::new();
+    let path = dir.path().join("program.yaml");
+    std::fs::write(
+        &path,
+        "devices:\n  hall: { kind: hue_light, mqtt: { topic: z2m/hall } }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n  - delay: 1m\n",
+    )
+    .expect("write program");
+    let mut run = Responder(
+        Command::new(common::BIN)
+            .args(["run", "--format", "json", "--broker", &broker.url()])
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("iotrun run"),
+    );
+    let mut lines = std::io::BufReader::new(run.0.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        let event: Value = serde_json::from_str(&line).expect("JSON");
+        let name = event["event"].as_str().unwrap_or("").to_string();
+        seen.push(name.clone());
+        if name == "message_end" {
+            break;
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &run.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    for line in lines.map_while(Result::ok) {
+        let event: Value = serde_json::from_str(&line).expect("JSON");
+        seen.push(event["event"].as_str().unwrap_or("").to_string());
+        if seen.last().is_some_and(|e| e == "run_end") {
+            assert_eq!(event["status"], "interrupted");
+        }
+    }
+    let status = run.0.wait().expect("status");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        seen.ends_with(&[
+            "delay_cancelled".to_string(),
+            "disconnect_start".to_string(),
+            "disconnect_end".to_string(),
+            "run_end".to_string()
+        ]),
+        "{seen:?}"
+    );
+}
