@@ -154,6 +154,11 @@ pub struct MqttConfig {
     pub username: Option<String>,
     /// The environment variable that holds the password.
     pub password_env: Option<String>,
+    /// For `mqtts://`: a CA to trust (PEM), and a client certificate and
+    /// its key; relative to the program file's folder.
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
 }
 
 /// How a real device is reached over MQTT (a device's `mqtt:`).

@@ -650,6 +650,10 @@ impl<'a> Checker<'a> {
             routine_names: self.routine_names.iter().map(|n| n.to_string()).collect(),
             root,
             mqtt: self.program.mqtt.clone(),
+            folder: std::path::Path::new(&source.name)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default(),
         })
     }
 

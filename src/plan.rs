@@ -24,6 +24,8 @@ pub struct Plan {
     pub root: Step,
     /// The broker, when the file has `mqtt:`.
     pub mqtt: Option<crate::ast::MqttConfig>,
+    /// The program file's folder: the TLS files are found from it.
+    pub folder: std::path::PathBuf,
 }
 
 #[derive(Debug)]

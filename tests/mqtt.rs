@@ -410,7 +410,7 @@ done in 1.500 s, 1 message, 1 device.
 fn mqtt_keys_are_checked() {
     let run = Test::new()
         .program(
-            "mqtt: { broker: \"mqtts://h:8883\", usr: me }\ndevices:\n  l: { kind: hue_light, mqtt: { confirm: yes } }\nprogram:\n  - { device: l, message: SWITCH_ON }\n",
+            "mqtt: { broker: \"http://h:8883\", usr: me }\ndevices:\n  l: { kind: hue_light, mqtt: { confirm: yes } }\nprogram:\n  - { device: l, message: SWITCH_ON }\n",
         )
         .args(["check", "--format", "json", "program.yaml"])
         .status(1)
@@ -428,7 +428,7 @@ fn mqtt_keys_are_checked() {
     let expected = [
         (
             "iotrun::invalid_value",
-            "`mqtts://h:8883` is no broker URL: TLS (`mqtts://`) is not supported by this iotrun yet",
+            "`http://h:8883` is no broker URL: a broker URL starts with `mqtt://` (or `mqtts://` for TLS)",
         ),
         ("iotrun::unknown_key", "`mqtt` has no key `usr`"),
         (
@@ -784,5 +784,115 @@ fn ctrl_c_disconnects_real_devices_and_exits_130() {
             "run_end".to_string()
         ]),
         "{seen:?}"
+    );
+}
+
+/// Makes a CA and a server certificate for 127.0.0.1 with `openssl`, in
+/// `dir`: `ca.pem`, `server.pem`, `server.key`.
+fn certificates(dir: &std::path::Path) -> bool {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").expect("san.cnf");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=iotrun test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]) && openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+        "-out",
+        "server.pem",
+    ])
+}
+
+/// TLS (`mqtts://`) against mosquitto with a certificate the test makes:
+/// with the CA in `ca_file` the run works; without it, the broker's
+/// certificate is not trusted and nothing connects.
+#[test]
+fn tls_with_a_ca_file_the_test_makes() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "openssl is needed in CI");
+        eprintln!("skipped: no openssl to make certificates");
+        return;
+    }
+    let certs = TempDir::new();
+    assert!(
+        certificates(certs.path()),
+        "openssl could not make certificates"
+    );
+    let Some(broker) = Broker::start_with(&format!(
+        // Started as root, mosquitto would read its key as user `mosquitto`.
+        "allow_anonymous true\nuser root\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n",
+        certs.path().display()
+    )) else {
+        return;
+    };
+    let url = format!("mqtts://127.0.0.1:{}", broker.port);
+    let program = |ca: &str| {
+        format!(
+            "mqtt: {{ broker: \"{url}\"{ca} }}\ndevices:\n  hall: {{ kind: hue_light, mqtt: {{ topic: z2m/hall }} }}\nprogram:\n  - {{ device: hall, message: SWITCH_ON }}\n"
+        )
+    };
+    let ca = format!(", ca_file: \"{}/ca.pem\"", certs.path().display());
+    let run = Test::new()
+        .program(&program(&ca))
+        .args(["run", "--format", "json", "program.yaml"])
+        .run();
+    assert!(
+        run.stdout.contains("\"event\":\"message_end\""),
+        "{}",
+        run.stdout
+    );
+    let untrusted = Test::new()
+        .program(&program(""))
+        .args(["run", "program.yaml"])
+        .status(1)
+        .stdout("")
+        .run();
+    assert!(
+        untrusted
+            .stderr
+            .contains(&format!("cannot reach the MQTT broker at {url}:")),
+        "{}",
+        untrusted.stderr
     );
 }

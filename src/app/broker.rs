@@ -77,9 +77,35 @@ pub async fn connect(
             .unwrap_or_default();
         (user, password)
     });
-    crate::mqtt::connect(&broker, &client_id, login)
+    let tls = tls(plan, &config)?;
+    crate::mqtt::connect(&broker, &tls, &client_id, login)
         .await
         .map_err(|why| super::run::NotStarted::Diagnostic(unreachable(&broker, &why, span)))
+}
+
+/// The TLS files of `mqtt:`, read; relative to the program file's folder.
+pub fn tls(
+    plan: &Plan,
+    config: &crate::ast::MqttConfig,
+) -> Result<crate::mqtt::Tls, super::run::NotStarted> {
+    let read = |file: &Option<String>| -> Result<Option<Vec<u8>>, super::run::NotStarted> {
+        let Some(file) = file else {
+            return Ok(None);
+        };
+        let path = plan.folder.join(file);
+        std::fs::read(&path).map(Some).map_err(|err| {
+            super::run::NotStarted::Io(format!(
+                "cannot read `{}`: {err}",
+                crate::text::escaped(&path.display().to_string())
+            ))
+        })
+    };
+    let ca = read(&config.ca_file)?;
+    let client = match (read(&config.cert_file)?, read(&config.key_file)?) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        _ => None,
+    };
+    Ok(crate::mqtt::Tls { ca, client })
 }
 
 /// One device for each of the plan's: over MQTT when it has `mqtt` and

@@ -62,6 +62,11 @@ pub fn emulate(path: &Path, broker: Option<&str>, seed: Option<u64>, format: For
             );
         }
     };
+    let tls = match super::broker::tls(&plan, &plan.mqtt.clone().unwrap_or_default()) {
+        Ok(tls) => tls,
+        Err(NotStarted::Io(what)) => return super::cannot(&mut reporter, &name, what),
+        Err(NotStarted::Diagnostic(diagnostic)) => return fail(&mut reporter, diagnostic),
+    };
     let seed = seed.unwrap_or_else(|| rand::random::<u64>() >> 11);
     let started = std::time::Instant::now();
     let mut out = std::io::stdout();
@@ -80,6 +85,7 @@ pub fn emulate(path: &Path, broker: Option<&str>, seed: Option<u64>, format: For
     let served = runtime.block_on(serve(
         &plan,
         &broker,
+        &tls,
         seed,
         &mut print,
         interrupts.requested(),

@@ -51,15 +51,59 @@ pub struct Connection {
     pub broker: Broker,
 }
 
+/// What TLS trusts and shows: a CA to trust instead of the system's roots,
+/// and a client certificate with its key, each as PEM.
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    pub ca: Option<Vec<u8>>,
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The transport of a broker URL: TCP, or TLS through rustls (ring).
+pub fn transport(broker: &Broker, tls: &Tls) -> rumqttc::Transport {
+    if !broker.tls {
+        return rumqttc::Transport::tcp();
+    }
+    // rustls needs a process-wide crypto provider; installed once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match &tls.ca {
+        Some(ca) => rumqttc::Transport::tls(ca.clone(), tls.client.clone(), None),
+        None => {
+            // The system's roots; one that cannot be read is skipped (the
+            // broker's certificate is then not trusted, and that says so).
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            match rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            {
+                Ok(builder) => rumqttc::Transport::tls_with_config(
+                    rumqttc::TlsConfiguration::Rustls(std::sync::Arc::new(
+                        builder.with_root_certificates(roots).with_no_client_auth(),
+                    )),
+                ),
+                // No protocol version in common cannot happen with ring's
+                // defaults; plain TLS config errors surface at connect.
+                Err(_) => rumqttc::Transport::tls(Vec::new(), None, None),
+            }
+        }
+    }
+}
+
 /// Connects to the broker, waiting at most [`CONNECT_TIMEOUT`] for it to
 /// accept: a broker that is not there or refuses the login is an error,
 /// worded for a user, before any device connects.
 pub async fn connect(
     broker: &Broker,
+    tls: &Tls,
     client_id: &str,
     login: Option<(String, String)>,
 ) -> Result<Rc<Connection>, String> {
     let mut options = MqttOptions::new(client_id, broker.host.clone(), broker.port);
+    options.set_transport(transport(broker, tls));
     options
         .set_keep_alive(Duration::from_secs(30))
         .set_clean_session(true)

@@ -75,6 +75,7 @@ struct Emulated<'p> {
 pub async fn serve(
     plan: &Plan,
     broker: &Broker,
+    tls: &super::Tls,
     seed: u64,
     report: &mut dyn FnMut(Report<'_>),
     stop: impl Future<Output = ()>,
@@ -102,6 +103,7 @@ pub async fn serve(
                 QoS::AtLeastOnce,
                 true,
             ));
+        options.set_transport(super::connection::transport(broker, tls));
         let (client, mut events) = AsyncClient::new(options, 256);
         // Nagle's algorithm would hold each small report back ~40 ms.
         let mut network = rumqttc::NetworkOptions::new();

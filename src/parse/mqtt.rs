@@ -7,7 +7,15 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::message::MessageType;
 use crate::yaml::{Value, Yaml};
 
-pub const CONFIG_KEYS: &[&str] = &["broker", "client_id", "username", "password_env"];
+pub const CONFIG_KEYS: &[&str] = &[
+    "broker",
+    "client_id",
+    "username",
+    "password_env",
+    "ca_file",
+    "cert_file",
+    "key_file",
+];
 pub const DEVICE_KEYS: &[&str] = &[
     "topic",
     "command_topic",
@@ -48,6 +56,19 @@ impl Lowerer<'_> {
         config.username = self.optional_text(&entries, "username", "a user name");
         config.password_env =
             self.optional_text(&entries, "password_env", "an environment variable's name");
+        config.ca_file = self.optional_text(&entries, "ca_file", "a file name");
+        config.cert_file = self.optional_text(&entries, "cert_file", "a file name");
+        config.key_file = self.optional_text(&entries, "key_file", "a file name");
+        if config.cert_file.is_some() != config.key_file.is_some() {
+            self.report(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    "a client certificate needs both `cert_file` and `key_file`",
+                )
+                .at(value.span, "here")
+                .with_help("give both, or neither"),
+            );
+        }
         Some(config)
     }
 
