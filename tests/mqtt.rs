@@ -896,3 +896,60 @@ fn tls_with_a_ca_file_the_test_makes() {
         untrusted.stderr
     );
 }
+
+/// The broker restarted mid-run: the run reconnects (with backoff),
+/// subscribes again, and a retried message gets through; the run ends ok.
+#[test]
+fn a_retry_gets_through_once_the_broker_is_back() {
+    let Some(mut broker) = Broker::start() else {
+        return;
+    };
+    let port = broker.port;
+    let program = "devices:\n  hall: { kind: hue_light, mqtt: { topic: z2m/hall } }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n  - delay: 1s\n  - { device: hall, message: SWITCH_OFF, timeout: 2s, retry: { attempts: 8, backoff: 300ms } }\n";
+    let test = Test::new().program(program).args([
+        "run",
+        "--format",
+        "json",
+        "--broker",
+        &broker.url(),
+        "program.yaml",
+    ]);
+    let restarter = std::thread::spawn({
+        let pid = broker.child.id();
+        move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            std::thread::sleep(Duration::from_millis(1500));
+            // The same port again.
+            let dir = TempDir::new();
+            let conf = dir.path().join("mosquitto.conf");
+            std::fs::write(
+                &conf,
+                format!("listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"),
+            )
+            .expect("conf");
+            let child = Command::new("mosquitto")
+                .arg("-c")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("mosquitto again");
+            (Responder(child), dir)
+        }
+    });
+    let run = test.run();
+    let _again = restarter.join().expect("the restarter");
+    let _ = broker.child.wait();
+    let events = events(&run);
+    assert!(
+        events.contains(&"message_failed hall broker_lost".to_string()),
+        "{events:?}"
+    );
+    assert_eq!(events.last().map(String::as_str), Some("run_end -"));
+    assert!(
+        run.json_lines().last().is_some_and(|e| e["status"] == "ok"),
+        "{}",
+        run.stdout
+    );
+}
