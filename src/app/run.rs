@@ -23,9 +23,16 @@ pub fn run(path: &Path, args: &RunOptions) -> Exit {
     };
     let loaded = load(&source);
     reporter.write(&loaded.diagnostics, &name, Some(&source));
-    let Some(plan) = loaded.plan else {
+    let Some(mut plan) = loaded.plan else {
         return Exit::for_diagnostics(&loaded.diagnostics);
     };
+    if args.simulate {
+        // The baseline of a real run reports what a real device would: its
+        // every change of state.
+        for device in plan.devices.iter_mut().filter(|d| d.mqtt.is_some()) {
+            device.watched = true;
+        }
+    }
     let (outcome, mut exit) = match drive(&plan, args) {
         Ok(done) => done,
         Err(NotStarted::Io(what)) => return cannot(&mut reporter, &name, what),

@@ -652,7 +652,10 @@ impl Runner<'_, '_> {
         };
         self.changed_at.borrow_mut()[device] = at;
         let spec = &self.plan.devices[device];
-        if spec.watched {
+        // A real device's changes are always events; a simulated one's only
+        // when some wait names it (so programs without waits print what
+        // they always did).
+        if spec.watched || self.devices[device].reports().is_some() {
             self.emit(
                 at,
                 &Event::State {
