@@ -183,6 +183,22 @@ impl<'a> Checker<'a> {
                 ) {
                     self.short_timeout(timeout, index);
                 }
+                // A confirmed message waits for the device's report, which
+                // may never come.
+                let confirmed = self
+                    .devices
+                    .get(device.value.as_str())
+                    .and_then(|&index| self.program.devices[index].mqtt.as_ref())
+                    .is_some_and(|mqtt| mqtt.confirm);
+                if confirmed && node.options.timeout.is_none() {
+                    self.diagnostics.push(
+                        Diagnostic::from(Problem::UnboundedConfirm {
+                            device: &device.value,
+                        })
+                        .at(message.span, "no `timeout`")
+                        .with_help("give it one, e.g. `timeout: 10s`: a report that never comes then fails the message instead of holding the run forever"),
+                    );
+                }
             }
             NodeKind::Sequence(children) | NodeKind::Parallel(children) => {
                 for child in children {

@@ -28,6 +28,10 @@ pub enum Problem<'a> {
         what: &'a str,
     },
     UnboundedWait,
+    /// A message to a device that confirms, with no `timeout`.
+    UnboundedConfirm {
+        device: &'a str,
+    },
     /// `fields` is the listed fields, e.g. "`speed`" or "`a` and `b`".
     UnreachableState {
         device: &'a str,
@@ -82,7 +86,7 @@ impl Problem<'_> {
             | Problem::EmptyColour
             | Problem::NotAColour { .. }
             | Problem::EmptySong => Code::InvalidData,
-            Problem::UnboundedWait => Code::UnboundedWait,
+            Problem::UnboundedWait | Problem::UnboundedConfirm { .. } => Code::UnboundedWait,
             Problem::UnreachableState { .. } => Code::UnreachableState,
             Problem::ShortTimeout { .. } => Code::ShortTimeout,
             Problem::UnsupportedMessage { .. } => Code::UnsupportedMessage,
@@ -115,6 +119,11 @@ impl fmt::Display for Problem<'_> {
             Problem::UnboundedWait => {
                 write!(f, "this `wait` has no `timeout`, so it may never end")
             }
+            Problem::UnboundedConfirm { device } => write!(
+                f,
+                "this message waits for `{}` to confirm it and has no `timeout`, so it may never end",
+                shown(device)
+            ),
             Problem::UnreachableState { device, fields } => write!(
                 f,
                 "no message to `{device}` sets {fields}, nor does its starting `state`"

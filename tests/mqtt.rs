@@ -1001,3 +1001,31 @@ fn a_stale_retained_report_does_not_confirm() {
         "{events:?}"
     );
 }
+
+/// A confirmed message with no `timeout` may wait for ever: a warning.
+#[test]
+fn a_confirmed_message_without_timeout_is_an_unbounded_wait() {
+    Test::new()
+        .program(&format!(
+            "{KINDS}devices:\n  blinds: {{ kind: blinds, mqtt: {{ topic: home/blinds, confirm: true }} }}\nprogram:\n  - {{ device: blinds, message: OPEN }}\n"
+        ))
+        .args(["check", "program.yaml"])
+        .stdout("program.yaml: 1 device, 1 message, 1.5 s\n")
+        .stderr(
+            "iotrun::unbounded_wait
+
+  ⚠ this message waits for `blinds` to confirm it and has no `timeout`, so it may never end
+   ╭─[program.yaml:9:32]
+ 8 │ program:
+ 9 │   - { device: blinds, message: OPEN }
+   ·                                ──┬─
+   ·                                  ╰── no `timeout`
+   ╰────
+  help: give it one, e.g. `timeout: 10s`: a report that never comes then fails the message instead
+        of holding the run forever
+
+program.yaml: 0 errors, 1 warning
+",
+        )
+        .run();
+}
