@@ -255,6 +255,19 @@ async fn serve_one(
                         simulated.send(command).await.is_ok()
                     });
                 }
+                // A reconnect, after a lost broker: a clean session, so
+                // subscribe again and say online again.
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = device
+                        .client
+                        .try_subscribe(device.topics.command_topic.clone(), QoS::AtLeastOnce);
+                    let _ = device.client.try_publish(
+                        device.topics.availability_topic.clone(),
+                        QoS::AtLeastOnce,
+                        true,
+                        "online",
+                    );
+                }
                 Ok(_) => {}
                 // rumqttc reconnects on the next poll; pause a little.
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
