@@ -30,9 +30,14 @@ pub type Listener = Rc<dyn Fn(&[u8])>;
 #[derive(Default)]
 struct Shared {
     /// Publishes and subscriptions sent but not yet given a packet id, in
-    /// the order they were sent (rumqttc keeps that order).
-    unassigned_publishes: VecDeque<oneshot::Sender<()>>,
-    unassigned_subscribes: VecDeque<oneshot::Sender<()>>,
+    /// the order they were sent (rumqttc keeps that order). `None` holds
+    /// the place of one nobody waits for any more (sent before the broker
+    /// was lost, or a resubscription), so the ids still pair up in order.
+    unassigned_publishes: VecDeque<Option<oneshot::Sender<()>>>,
+    unassigned_subscribes: VecDeque<Option<oneshot::Sender<()>>>,
+    /// False from a lost broker to the next CONNACK: nothing new is queued
+    /// then, so nothing stale is sent once it is back.
+    connected: bool,
     /// By packet id, waiting for the broker's PUBACK or SUBACK.
     publishes: HashMap<u16, oneshot::Sender<()>>,
     subscribes: HashMap<u16, oneshot::Sender<()>>,
@@ -133,7 +138,10 @@ pub async fn connect(
         Ok(Ok(())) => Ok(Rc::new(Connection {
             client,
             events: RefCell::new(Some(events)),
-            shared: RefCell::new(Shared::default()),
+            shared: RefCell::new(Shared {
+                connected: true,
+                ..Shared::default()
+            }),
             closing: std::cell::Cell::new(false),
             broker: broker.clone(),
         })),
@@ -160,7 +168,8 @@ impl Connection {
     /// Polls the event loop for ever (until dropped), reconnecting with a
     /// growing pause when the broker goes away. After a reconnect, what was
     /// pending is dropped, not resent (a command is sent again only by a
-    /// retry), and every topic is subscribed to again.
+    /// retry), nothing new was queued meanwhile, and every topic is
+    /// subscribed to again.
     pub async fn drive(&self) {
         let Some(mut events) = self.events.borrow_mut().take() else {
             return;
@@ -178,10 +187,17 @@ impl Connection {
                     // In flight is lost: their waiters see a closed channel.
                     {
                         let mut shared = self.shared.borrow_mut();
+                        shared.connected = false;
                         shared.publishes.clear();
                         shared.subscribes.clear();
-                        shared.unassigned_publishes.clear();
-                        shared.unassigned_subscribes.clear();
+                        // Still queued: their waiters hear of the loss now;
+                        // their places stay, for the ids that may follow.
+                        for waiter in shared.unassigned_publishes.iter_mut() {
+                            waiter.take();
+                        }
+                        for waiter in shared.unassigned_subscribes.iter_mut() {
+                            waiter.take();
+                        }
                     }
                     events.pending.clear();
                     events.clean();
@@ -197,12 +213,12 @@ impl Connection {
         let mut shared = self.shared.borrow_mut();
         match event {
             Event::Outgoing(Outgoing::Publish(pkid)) => {
-                if let Some(waiter) = shared.unassigned_publishes.pop_front() {
+                if let Some(Some(waiter)) = shared.unassigned_publishes.pop_front() {
                     shared.publishes.insert(pkid, waiter);
                 }
             }
             Event::Outgoing(Outgoing::Subscribe(pkid)) => {
-                if let Some(waiter) = shared.unassigned_subscribes.pop_front() {
+                if let Some(Some(waiter)) = shared.unassigned_subscribes.pop_front() {
                     shared.subscribes.insert(pkid, waiter);
                 }
             }
@@ -217,9 +233,13 @@ impl Connection {
                 }
             }
             Event::Incoming(Packet::ConnAck(_)) => {
-                // A reconnect: clean session, so subscribe again.
+                // A reconnect: clean session, so subscribe again, before
+                // anything new is published.
+                shared.connected = true;
                 for topic in shared.topics.clone() {
-                    let _ = self.client.try_subscribe(topic, QoS::AtLeastOnce);
+                    if self.client.try_subscribe(topic, QoS::AtLeastOnce).is_ok() {
+                        shared.unassigned_subscribes.push_back(None);
+                    }
                 }
             }
             Event::Incoming(Packet::Publish(publish)) => {
@@ -239,13 +259,16 @@ impl Connection {
         let (done, acked) = oneshot::channel();
         {
             let mut shared = self.shared.borrow_mut();
+            if !shared.connected {
+                return false;
+            }
             shared
                 .listeners
                 .entry(topic.to_string())
                 .or_default()
                 .push(listener);
             shared.topics.push(topic.to_string());
-            shared.unassigned_subscribes.push_back(done);
+            shared.unassigned_subscribes.push_back(Some(done));
         }
         // `try_`: queued at once, so that the waiter and the request stay in
         // the same order even when this future is dropped.
@@ -271,10 +294,15 @@ impl Connection {
     /// future drops the wait, not the publish.
     pub async fn publish(&self, topic: &str, payload: Vec<u8>) -> bool {
         let (done, acked) = oneshot::channel();
-        self.shared
-            .borrow_mut()
-            .unassigned_publishes
-            .push_back(done);
+        {
+            let mut shared = self.shared.borrow_mut();
+            // While the broker is away a command is not queued: it would be
+            // sent once the broker is back, beside its own retry.
+            if !shared.connected {
+                return false;
+            }
+            shared.unassigned_publishes.push_back(Some(done));
+        }
         if self
             .client
             .try_publish(topic, QoS::AtLeastOnce, false, payload)
