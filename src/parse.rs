@@ -897,19 +897,12 @@ impl Lowerer<'_> {
             return NodeKind::Invalid;
         };
         let entries = self.keys(map, WAIT_KEYS, "`wait`", "`wait` has");
-        let device = match entries.get("device") {
-            Some((_, value)) => self
-                .text(value, "a device name")
-                .map(|name| Spanned::new(name, value.span)),
-            None => {
-                self.report(
-                    Diagnostic::new(Code::MissingKey, "this `wait` has no `device`")
-                        .at(key, "`device` belongs in this `wait`")
-                        .with_help("name the device whose state it waits for: `device: blinds`"),
-                );
-                None
-            }
-        };
+        let device = self.device_key(
+            &entries,
+            key,
+            "`wait`",
+            "name the device whose state it waits for: `device: blinds`",
+        );
         let state = match entries.get("state") {
             Some((state_key, value)) => self.json(value, "a state").map(|state| {
                 // An empty block value has no token of its own: show its key.
@@ -954,20 +947,37 @@ impl Lowerer<'_> {
         }
     }
 
-    fn message(&mut self, entries: &Entries<'_>, span: Span) -> NodeKind {
-        let device = match entries.get("device") {
+    /// The `device` of a message or a wait (`what`), reported missing on
+    /// `span` when it is not there.
+    fn device_key(
+        &mut self,
+        entries: &Entries<'_>,
+        span: Span,
+        what: &str,
+        help: &str,
+    ) -> Option<Spanned<String>> {
+        match entries.get("device") {
             Some((_, value)) => self
                 .text(value, "a device name")
                 .map(|name| Spanned::new(name, value.span)),
             None => {
                 self.report(
-                    Diagnostic::new(Code::MissingKey, "this message has no `device`")
-                        .at(span, "`device` belongs in this message")
-                        .with_help("name the device that gets the message: `device: light`"),
+                    Diagnostic::new(Code::MissingKey, format!("this {what} has no `device`"))
+                        .at(span, format!("`device` belongs in this {what}"))
+                        .with_help(help),
                 );
                 None
             }
-        };
+        }
+    }
+
+    fn message(&mut self, entries: &Entries<'_>, span: Span) -> NodeKind {
+        let device = self.device_key(
+            entries,
+            span,
+            "message",
+            "name the device that gets the message: `device: light`",
+        );
         let message = match entries.get("message") {
             Some((_, value)) => self.message_type(value),
             None => {

@@ -69,6 +69,22 @@ struct Emulated<'p> {
     received: u64,
 }
 
+impl Emulated<'_> {
+    /// Subscribes to the command topic and says `online` (retained): at the
+    /// start, and again after each reconnect (a clean session).
+    fn listen(&self) {
+        let _ = self
+            .client
+            .try_subscribe(self.topics.command_topic.clone(), QoS::AtLeastOnce);
+        let _ = self.client.try_publish(
+            self.topics.availability_topic.clone(),
+            QoS::AtLeastOnce,
+            true,
+            "online",
+        );
+    }
+}
+
 /// Serves every device of `plan` that has an `mqtt` key until `stop`
 /// resolves; then each says `offline` (retained) and disconnects. `Err`
 /// when the broker cannot be reached at the start.
@@ -153,15 +169,7 @@ pub async fn serve(
         return Err(why);
     }
     for device in &devices {
-        let _ = device
-            .client
-            .try_subscribe(device.topics.command_topic.clone(), QoS::AtLeastOnce);
-        let _ = device.client.try_publish(
-            device.topics.availability_topic.clone(),
-            QoS::AtLeastOnce,
-            true,
-            "online",
-        );
+        device.listen();
     }
     report(Report::Start {
         devices: devices.len(),
@@ -257,17 +265,7 @@ async fn serve_one(
                 }
                 // A reconnect, after a lost broker: a clean session, so
                 // subscribe again and say online again.
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = device
-                        .client
-                        .try_subscribe(device.topics.command_topic.clone(), QoS::AtLeastOnce);
-                    let _ = device.client.try_publish(
-                        device.topics.availability_topic.clone(),
-                        QoS::AtLeastOnce,
-                        true,
-                        "online",
-                    );
-                }
+                Ok(Event::Incoming(Packet::ConnAck(_))) => device.listen(),
                 Ok(_) => {}
                 // rumqttc reconnects on the next poll; pause a little.
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
