@@ -489,19 +489,7 @@ impl Lowerer<'_> {
         };
         let mut payloads = Vec::new();
         for (key, payload) in self.named_entries(map, "`payloads`") {
-            let Some(message) = MessageType::from_name(key.value) else {
-                self.report(
-                    Diagnostic::new(
-                        Code::UnknownMessage,
-                        format!("there is no message type `{}`", shown(key.value)),
-                    )
-                    .at(key.span, "unknown message type")
-                    .with_help(suggest(
-                        key.value,
-                        "the message types are",
-                        &MessageType::names(),
-                    )),
-                );
+            let Some(message) = self.message_name(key.value, key.span) else {
                 continue;
             };
             // Without a sound `accepts` there is nothing to hold it against.
@@ -1008,24 +996,30 @@ impl Lowerer<'_> {
 
     fn message_type(&mut self, value: &Yaml) -> Option<Spanned<MessageType>> {
         let text = self.text(value, "a message type")?;
-        match MessageType::from_name(&text) {
-            Some(message) => Some(Spanned::new(message, value.span)),
-            None => {
-                self.report(
-                    Diagnostic::new(
-                        Code::UnknownMessage,
-                        format!("there is no message type `{}`", shown(&text)),
-                    )
-                    .at(value.span, "unknown message type")
-                    .with_help(suggest(
-                        &text,
-                        "the message types are",
-                        &MessageType::names(),
-                    )),
-                );
-                None
-            }
+        let message = self.message_name(&text, value.span)?;
+        Some(Spanned::new(message, value.span))
+    }
+
+    /// The message type named `text` (a value, or a key of `payloads` or
+    /// `expect`); an unknown one is reported at `span`, with a "did you
+    /// mean".
+    fn message_name(&mut self, text: &str, span: Span) -> Option<MessageType> {
+        let message = MessageType::from_name(text);
+        if message.is_none() {
+            self.report(
+                Diagnostic::new(
+                    Code::UnknownMessage,
+                    format!("there is no message type `{}`", shown(text)),
+                )
+                .at(span, "unknown message type")
+                .with_help(suggest(
+                    text,
+                    "the message types are",
+                    &MessageType::names(),
+                )),
+            );
         }
+        message
     }
 
     /// `data` is text; a number or boolean is taken as the text it spells,

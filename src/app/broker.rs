@@ -63,12 +63,10 @@ pub async fn connect(
 ) -> Result<Rc<Connection>, super::run::NotStarted> {
     let config = plan.mqtt.clone().unwrap_or_default();
     let (broker, span) = broker(plan, args.broker.as_deref())?;
-    let client_id = config.client_id.clone().unwrap_or_else(|| {
-        let suffix: String = (0..8)
-            .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
-            .collect();
-        format!("iotrun-{suffix}")
-    });
+    let client_id = config
+        .client_id
+        .clone()
+        .unwrap_or_else(|| format!("iotrun-{}", crate::mqtt::random_suffix(8)));
     let login = config.username.clone().map(|user| {
         let password = config
             .password_env

@@ -8,7 +8,7 @@ use super::{cannot, read};
 use crate::cli::RunOptions;
 use crate::interrupt::{Connections, Interrupts};
 use crate::output::Output;
-use crate::plan::Plan;
+use crate::plan::{Estimate, Plan};
 use crate::report::{Exit, Format, Reporter};
 use crate::run::{Fanout, Observer, Outcome};
 use crate::view::{HumanOutput, JsonOutput, Progress, Timeline, Trace};
@@ -133,7 +133,7 @@ fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit
         None
     };
     let devices = crate::app::broker::devices(plan, options.seed, connection.as_ref());
-    let mut views = Views::new(plan, args, &output, &interrupts, progress);
+    let mut views = Views::new(plan, &estimate, args, &output, &interrupts, progress);
     let mut fanout = views.fanout();
     let run = crate::run::run_on(plan, &devices, options, &mut fanout, interrupts.requested());
     let outcome = runtime.block_on(
@@ -198,6 +198,7 @@ struct Views {
 impl Views {
     fn new(
         plan: &Plan,
+        estimate: &Estimate,
         args: &RunOptions,
         output: &Output,
         interrupts: &Interrupts,
@@ -206,7 +207,6 @@ impl Views {
         let shown: Box<dyn Observer> = match args.format {
             Format::Human => {
                 let width = plan.devices.iter().map(|d| d.name.chars().count()).max();
-                let estimate = plan.estimate();
                 Box::new(
                     HumanOutput::new(
                         output.sink(),

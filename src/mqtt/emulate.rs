@@ -96,9 +96,7 @@ pub async fn serve(
     report: &mut dyn FnMut(Report<'_>),
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let suffix: String = (0..6)
-        .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
-        .collect();
+    let suffix = super::random_suffix(6);
     let mut devices = Vec::new();
     for (index, spec) in plan.devices.iter().enumerate() {
         let Some(topics) = &spec.mqtt else {

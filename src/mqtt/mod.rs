@@ -9,6 +9,14 @@ pub mod emulate;
 pub use connection::{Connection, Tls, connect};
 pub use device::MqttDevice;
 
+/// `n` random lowercase letters: the suffix that keeps two runs' client
+/// ids apart on one broker.
+pub fn random_suffix(n: usize) -> String {
+    (0..n)
+        .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
+        .collect()
+}
+
 /// Where the broker is: `mqtt://host[:port]`, or `mqtts://` for TLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broker {

@@ -4,7 +4,6 @@
 use super::{Entries, Lowerer, wrong_type};
 use crate::ast::{DeviceMqtt, MqttConfig, Spanned};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::message::MessageType;
 use crate::yaml::{Value, Yaml};
 
 pub const CONFIG_KEYS: &[&str] = &[
@@ -125,24 +124,7 @@ impl Lowerer<'_> {
             match &value.value {
                 Value::Map(map) => {
                     for (key, state) in self.named_entries(map, "`expect`") {
-                        let Some(message) = MessageType::from_name(key.value) else {
-                            self.report(
-                                Diagnostic::new(
-                                    Code::UnknownMessage,
-                                    format!(
-                                        "there is no message type `{}`",
-                                        crate::diagnostic::shown(key.value)
-                                    ),
-                                )
-                                .at(key.span, "unknown message type")
-                                .with_help(
-                                    crate::diagnostic::suggest(
-                                        key.value,
-                                        "the message types are",
-                                        &MessageType::names(),
-                                    ),
-                                ),
-                            );
+                        let Some(message) = self.message_name(key.value, key.span) else {
                             continue;
                         };
                         match self.json(state, "an expected state") {
