@@ -31,8 +31,8 @@ pub type Listener = Rc<dyn Fn(&[u8])>;
 struct Shared {
     /// Publishes and subscriptions sent but not yet given a packet id, in
     /// the order they were sent (rumqttc keeps that order). `None` holds
-    /// the place of one nobody waits for any more (sent before the broker
-    /// was lost, or a resubscription), so the ids still pair up in order.
+    /// the place of one nobody waits for (a resubscription), so the ids
+    /// still pair up in order.
     unassigned_publishes: VecDeque<Option<oneshot::Sender<()>>>,
     unassigned_subscribes: VecDeque<Option<oneshot::Sender<()>>>,
     /// False from a lost broker to the next CONNACK: nothing new is queued
@@ -184,24 +184,28 @@ impl Connection {
                 }
                 Err(_) if self.closing.get() => return,
                 Err(_) => {
-                    // In flight is lost: their waiters see a closed channel.
+                    // Everything sent or queued is lost: dropping the
+                    // waiters tells theirs, and nothing of it is sent once
+                    // the broker is back (a command is sent again only by
+                    // a retry). rumqttc would resend the unacknowledged
+                    // publishes and the requests still in its channel
+                    // (`clean` moved both to `pending`), and still report
+                    // the publishes it had begun to write: all dropped, so
+                    // the ids that follow pair with requests made after.
                     {
                         let mut shared = self.shared.borrow_mut();
                         shared.connected = false;
                         shared.publishes.clear();
                         shared.subscribes.clear();
-                        // Still queued: their waiters hear of the loss now;
-                        // their places stay, for the ids that may follow.
-                        for waiter in shared.unassigned_publishes.iter_mut() {
-                            waiter.take();
-                        }
-                        for waiter in shared.unassigned_subscribes.iter_mut() {
-                            waiter.take();
-                        }
+                        shared.unassigned_publishes.clear();
+                        shared.unassigned_subscribes.clear();
                     }
                     events.pending.clear();
-                    events.clean();
-                    events.pending.clear();
+                    events.state.collision = None;
+                    events
+                        .state
+                        .events
+                        .retain(|event| matches!(event, Event::Incoming(_)));
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
