@@ -72,8 +72,19 @@ impl Simulated {
 
     async fn link(&self, salt: u64, at: Instant) -> Instant {
         let end = later(at, self.latency(mix(salt, self.index as u64), 1));
-        sleep_until(end).await;
+        until(end).await;
         end
+    }
+}
+
+/// Sleeps until `end`. An instant already reached (no latency) only yields:
+/// tokio's timer rounds a deadline up to its next millisecond tick, which
+/// would add up to a millisecond to every answer of a device with none.
+async fn until(end: Instant) {
+    if end > Instant::now() {
+        sleep_until(end).await;
+    } else {
+        tokio::task::yield_now().await;
     }
 }
 
@@ -90,7 +101,7 @@ impl Device for Simulated {
                     .draw(command.execution, command.attempt, FAILURE)
                     .random::<f64>()
                     < self.failure_rate;
-            sleep_until(end).await;
+            until(end).await;
             if fails {
                 return Err(Fault {
                     reason: Reason::DeviceError,
