@@ -1029,3 +1029,104 @@ program.yaml: 0 errors, 1 warning
         )
         .run();
 }
+
+/// A program of `devices` emulated lights, each switched on then off with
+/// confirmation, all at once.
+fn fleet(devices: usize) -> String {
+    let mut program = String::from("devices:\n");
+    for d in 0..devices {
+        program.push_str(&format!(
+            "  d{d}: {{ kind: hue_light, latency: 0ms, mqtt: {{ topic: fleet/d{d}, confirm: true }} }}\n"
+        ));
+    }
+    program.push_str("program:\n  parallel:\n");
+    for d in 0..devices {
+        program.push_str(&format!(
+            "    - [ {{ device: d{d}, message: SWITCH_ON, timeout: 30s }}, {{ device: d{d}, message: SWITCH_OFF, timeout: 30s }} ]\n"
+        ));
+    }
+    program
+}
+
+/// One `iotrun emulate` holds a fleet: 2,000 devices, each a client of its
+/// own, from a shell whose open-file limit (1,024) is too low for them
+/// until the emulator raises it. One `iotrun run` confirms 4,000 commands
+/// through them, none lost.
+#[test]
+fn one_emulator_holds_a_fleet_of_two_thousand_devices() {
+    use std::io::BufRead;
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let test = Test::new().program(&fleet(2000));
+    let program = test.path().join("program.yaml").display().to_string();
+    let mut emulator = Responder(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -Sn 1024 && exec '{}' emulate --format json --broker {} '{program}'",
+                common::BIN,
+                broker.url()
+            ))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("iotrun emulate"),
+    );
+    let mut lines = std::io::BufReader::new(emulator.0.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let start: Value = serde_json::from_str(&first).expect("a JSON line");
+    assert_eq!(start["event"], "emulate_start", "{first}");
+    assert_eq!(start["devices"], 2000);
+    // Its reports read as they come, so a full pipe never holds it back.
+    let reader = std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .filter(|l| l.contains("\"event\":\"command\""))
+            .count()
+    });
+    let run = test
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--broker",
+            &broker.url(),
+            "program.yaml",
+        ])
+        .run();
+    let events = run.json_lines();
+    let count = |name: &str| events.iter().filter(|e| e["event"] == name).count();
+    assert_eq!(count("message_end"), 4000);
+    assert_eq!(count("message_failed"), 0);
+    assert_eq!(count("disconnect_end"), 2000);
+    let sent = Command::new("kill")
+        .args(["-INT", &emulator.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    assert_eq!(emulator.0.wait().expect("its status").code(), Some(130));
+    assert_eq!(reader.join().expect("the reader"), 4000);
+}
+
+/// A fleet the open-file limit cannot hold is a diagnostic that says so,
+/// before any device connects.
+#[test]
+fn a_fleet_beyond_the_open_file_limit_says_so() {
+    let test = Test::new().program(&fleet(300));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 200 && exec '{}' emulate --broker mqtt://127.0.0.1:1 program.yaml",
+            common::BIN
+        ))
+        .current_dir(test.path())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("iotrun emulate");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "iotrun::io\n\n  × emulating 300 devices needs about 364 open files, but this process may open at most 200\n  │ (`ulimit -n`)\n\nprogram.yaml: 1 error, 0 warnings\n"
+    );
+}

@@ -34,6 +34,10 @@ pub fn emulate(path: &Path, broker: Option<&str>, seed: Option<u64>, format: For
                 .with_help("give a device an `mqtt` key, e.g. `mqtt: { topic: zigbee2mqtt/hall }`"),
         );
     }
+    let emulated = plan.devices.iter().filter(|d| d.mqtt.is_some()).count();
+    if let Err(why) = crate::mqtt::emulate::open_files(emulated) {
+        return super::cannot(&mut reporter, &name, why);
+    }
     let (broker, span) = match super::broker::broker(&plan, broker) {
         Ok(found) => found,
         Err(NotStarted::Io(what)) => return super::cannot(&mut reporter, &name, what),

@@ -85,6 +85,35 @@ impl Emulated<'_> {
     }
 }
 
+/// Room for one connection per emulated device: the soft limit on open
+/// files (often 1,024) is raised as far as the hard one allows. `Err`,
+/// worded for a user, when even that is too few.
+pub fn open_files(devices: usize) -> Result<(), String> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    // Beside the devices' sockets: stdio, the runtime, the program.
+    let needed = devices as u64 + 64;
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_none_or(|current| current >= needed) {
+        return Ok(());
+    }
+    // No hard limit: as many as needed (an unlimited soft one is refused).
+    let raised = rustix::process::Rlimit {
+        current: Some(limit.maximum.unwrap_or(needed)),
+        maximum: limit.maximum,
+    };
+    if limit.maximum.is_none_or(|maximum| maximum >= needed)
+        && setrlimit(Resource::Nofile, raised).is_ok()
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "emulating {} devices needs about {} open files, but this process may open at most {} (`ulimit -n`)",
+        crate::diagnostic::thousands(devices as u64),
+        crate::diagnostic::thousands(needed),
+        crate::diagnostic::thousands(limit.maximum.or(limit.current).unwrap_or(0)),
+    ))
+}
+
 /// Serves every device of `plan` that has an `mqtt` key until `stop`
 /// resolves; then each says `offline` (retained) and disconnects. `Err`
 /// when the broker cannot be reached at the start.
