@@ -10,6 +10,9 @@
   p99, beside ../shared/bench/seed_style_mqtt.py (Python asyncio + aiomqtt,
   needs `pip install aiomqtt pyyaml`) on the same broker and the same
   emulated device, in the same run.
+- the floor: `examples/broker_round_trip.rs`, two bare rumqttc clients
+  making the same two hops (command, then a state report) through the same
+  broker; what iotrun adds is its p50 less the floor's.
 - fleet: D emulated devices; the time until every one is connected and
   subscribed (`emulate_start`), then one `iotrun run` of a `parallel` of 4
   confirmed commands per device: confirmed commands per second, and how
@@ -109,6 +112,13 @@ def latency(tmp, url, n):
         emu.wait()
 
 
+def floor(url, n):
+    out = subprocess.run([str(ROOT / "target" / "release" / "examples" / "broker_round_trip"), url, str(n)],
+                         capture_output=True, text=True, check=True)
+    _, p50, _, p99 = out.stdout.split()
+    return float(p50), float(p99)
+
+
 def fleet(tmp, url, devices):
     lines = ["mqtt: { broker: \"%s\" }" % url, "devices:"]
     for d in range(devices):
@@ -137,11 +147,13 @@ def main():
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     n, devices = (50, 500) if args.quick else (200, 5000)
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "iotrun", "--example", "broker_round_trip"],
+                   cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = broker(tmp)
         try:
             ms, peer = latency(tmp, url, n)
+            floor50, floor99 = floor(url, n)
             ready, done, failed, rate = fleet(tmp, url, devices)
         finally:
             proc.terminate()
@@ -149,7 +161,9 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; mosquitto on loopback\n")
     print("| workload | iotrun | Python peer (asyncio + aiomqtt) |")
     print("|---|---|---|")
-    print(f"| command to confirmed state, one device, {n} in sequence | p50 {percentile(ms, 50):.2f} ms, p99 {percentile(ms, 99):.2f} ms | {peer or 'not run'} |")
+    print(f"| command to confirmed state, one device, {n} in sequence | p50 {percentile(ms, 50):.3f} ms, p99 {percentile(ms, 99):.3f} ms | {peer or 'not run'} |")
+    print(f"| the broker's own round trip (two bare rumqttc clients, same two hops) | p50 {floor50:.3f} ms, p99 {floor99:.3f} ms | |")
+    print(f"| what iotrun adds: its p50 less the floor's (the emulated device included) | {percentile(ms, 50) - floor50:+.3f} ms ({percentile(ms, 50) / floor50:.2f}x the floor) | |")
     print(f"| {devices} emulated devices connected and subscribed | {ready:.2f} s | |")
     print(f"| {devices * 4} confirmed commands, one `iotrun run` | {rate:,.0f}/s; {done} done, {failed} failed | |")
 
