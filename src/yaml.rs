@@ -12,6 +12,8 @@ use serde_saphyr::{DuplicateKeyPolicy, Spanned};
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::source::Source;
 
+mod events;
+
 /// Deepest nesting of YAML collections a file may have. The parser descends
 /// recursively, so this bounds the stack it needs; a deeper file is a clean
 /// `iotrun::too_deep`, never a stack overflow.
@@ -39,13 +41,13 @@ const MAX_ANCHOR_BYTES: usize = 64 << 20;
 
 /// One YAML node with the bytes it came from. For an alias the span is the
 /// alias itself, where the value is used.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Yaml {
     pub span: Span,
     pub value: Value,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -83,7 +85,33 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
         .at(Span::new(at, 0), "invalid UTF-8 starts here")
         .with_help("a program is a YAML text file; is this a binary file?"));
     }
-    let options = serde_saphyr::options! {
+    if let Some(tree) = events::tree(&source.text) {
+        return Ok(tree);
+    }
+    read(source)
+}
+
+/// The file read through serde-saphyr: every YAML rule (anchors, aliases
+/// and their budget, merge keys, tags, documents) and every syntax error.
+/// [`events::tree`] takes the common case faster and leaves the rest here.
+fn read(source: &Source) -> Result<Yaml, Diagnostic> {
+    let result: Result<Option<Yaml>, serde_saphyr::Error> =
+        serde_saphyr::from_str_with_options(&source.text, options());
+    match result {
+        Ok(Some(tree)) => Ok(tree),
+        Ok(None) => Err(
+            Diagnostic::new(Code::Yaml, "the file holds no YAML document")
+                .at(Span::new(0, 0), "empty")
+                .with_help("a program is a mapping with at least `devices` and `program`"),
+        ),
+        Err(err) => Err(syntax_error(source, &err)),
+    }
+}
+
+/// The options every read goes through: strict booleans, duplicate keys
+/// kept for the lowering to report, and the budgets.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
         // `.nan` or `.inf` as a song title is text, not a reason to stop.
@@ -105,17 +133,15 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_REPLAYED_EVENTS,
         },
-    };
-    let result: Result<Option<Yaml>, serde_saphyr::Error> =
-        serde_saphyr::from_str_with_options(&source.text, options);
-    match result {
-        Ok(Some(tree)) => Ok(tree),
-        Ok(None) => Err(
-            Diagnostic::new(Code::Yaml, "the file holds no YAML document")
-                .at(Span::new(0, 0), "empty")
-                .with_help("a program is a mapping with at least `devices` and `program`"),
-        ),
-        Err(err) => Err(syntax_error(source, &err)),
+    }
+}
+
+/// One plain scalar typed by serde-saphyr, for [`events::tree`]'s scalars
+/// that may be numbers; `None` if it will not say.
+fn plain_scalar(text: &str) -> Option<Value> {
+    match serde_saphyr::from_str_with_options::<Option<Value>>(text, options()) {
+        Ok(value) => Some(value.unwrap_or(Value::Null)),
+        Err(_) => None,
     }
 }
 
@@ -361,4 +387,176 @@ fn has_unquoted_colour(text: &str) -> bool {
                     .is_some_and(|hex| hex.bytes().take_while(u8::is_ascii_hexdigit).count() >= 3)
         })
     })
+}
+
+/// Whether the event-built tree of `source`, when there is one, is the one
+/// serde-saphyr reads: for the tests and the fuzzer, which try it on every
+/// input they have.
+#[doc(hidden)]
+pub fn readers_agree(source: &Source) -> bool {
+    match events::tree(&source.text) {
+        Some(fast) => read(source).is_ok_and(|slow| slow == fast),
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agree(text: &str) {
+        let source = Source::new("t.yaml", text);
+        assert!(
+            readers_agree(&source),
+            "the readers differ on {text:?}:\nevents: {:#?}\nserde:  {:#?}",
+            events::tree(text),
+            read(&source).map_err(|d| d.message)
+        );
+    }
+
+    #[test]
+    fn both_readers_build_the_same_tree_for_every_program() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for folder in ["programs", "programs/mqtt", "tests/fixtures"] {
+            for entry in std::fs::read_dir(root.join(folder)).expect("folder") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() > 10, "{files:?}");
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert!(
+                events::tree(&text).is_some() || path.ends_with("broken.yaml"),
+                "{} took the long way",
+                path.display()
+            );
+            agree(&text);
+        }
+    }
+
+    #[test]
+    fn both_readers_type_scalars_alike() {
+        let scalars = [
+            "0",
+            "42",
+            "-7",
+            "+3",
+            "007",
+            "0127",
+            "-0127",
+            "1_000",
+            "0x1F",
+            "0X1F",
+            "0o17",
+            "0O17",
+            "0b101",
+            "0B1",
+            "1.5",
+            "-1.5e3",
+            ".5",
+            "5.",
+            "1e999",
+            "-1e999",
+            ".inf",
+            "-.inf",
+            "+.inf",
+            ".Inf",
+            ".nan",
+            ".NaN",
+            "-.nan",
+            "1:30",
+            "12:00:00",
+            "2026-12-01",
+            "1-2",
+            "+",
+            ".",
+            "..",
+            "0ms",
+            "100ms",
+            "1.5s",
+            "e",
+            "E5",
+            "x1",
+            "true",
+            "True",
+            "TRUE",
+            "tRUE",
+            "false",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "n",
+            "null",
+            "Null",
+            "NULL",
+            "~",
+            "nul",
+            "-",
+            "--5",
+            "+-5",
+            "1+2",
+            "0x",
+            "0o",
+            "0b",
+            "1__0",
+            "_1",
+            "1_",
+            "0xG",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999999999999999999999999",
+        ];
+        for scalar in scalars {
+            for text in [
+                format!("k: {scalar}\n"),
+                format!("k: '{scalar}'\n"),
+                format!("k: \"{scalar}\"\n"),
+                format!("- {scalar}\n"),
+                format!("[{scalar}, x]\n"),
+                format!("{{{scalar}: v}}\n"),
+                format!("k: |\n  {scalar}\n"),
+            ] {
+                agree(&text);
+            }
+        }
+    }
+
+    #[test]
+    fn both_readers_give_the_same_spans() {
+        for text in [
+            "devices:\n  l: { kind: hue_light }\nprogram:\n  - { device: l, message: SWITCH_ON }\n",
+            "a:\n  b:\n    - c\n    - d: e\n      f: [1, {g: h}]\n",
+            "k:\n  - x\n  -\n  - ''\n",
+            "k: v # comment\n# another\nj: w\n",
+            "\u{feff}k: v\n",
+            "k: v\r\nj: w\r\n",
+            "k: \"é ü 日本\"\nj: 日本語\n",
+            "k: >\n  folded\n  text\nj: |-\n  kept\n",
+            "k: a\n  continued plain\nj: x\n",
+            "---\nk: v\n...\n",
+            "? complex\n: value\n",
+            "? [a, b]\n: value\n",
+            "{a: 1, a: 2}\n",
+            "[]\n",
+            "{}\n",
+            "k: {}\nj: []\n",
+            "k:\nj:\n",
+            "scalar\n",
+            "\"quoted root\"\n",
+            "- - - deep\n",
+            "k: [a,\n  b,\n  c]\n",
+            "k: 'it''s'\nj: \"tab\\there\"\n",
+            "%YAML 1.2\n---\nk: v\n",
+        ] {
+            agree(text);
+        }
+    }
 }

@@ -9,6 +9,8 @@ fuzz_target!(|data: &[u8]| {
     // conversion keeps the fuzzer's invalid bytes useful as text.
     let text = String::from_utf8_lossy(data);
     let source = iotrun::source::Source::new("program.yaml", text.as_ref());
+    // The fast reader's tree, when it builds one, is serde-saphyr's.
+    assert!(iotrun::yaml::readers_agree(&source), "the readers differ");
     let loaded = iotrun::load(&source);
     if let Some(plan) = &loaded.plan {
         // The estimate is what `check` prints; it must not overflow.
