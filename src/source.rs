@@ -30,7 +30,13 @@ impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let lines = crate::lines::Lines::new(&text);
-        let display = text.chars().any(is_control).then(|| {
+        // Byte by byte for ASCII text (nearly every file), char by char
+        // only when there is more.
+        let has_control = text
+            .bytes()
+            .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+            || (!text.is_ascii() && text.chars().any(is_control));
+        let display = has_control.then(|| {
             let mut shown = String::with_capacity(text.len());
             for c in text.chars() {
                 if is_control(c) {

@@ -84,9 +84,14 @@ pub fn tree(text: &str) -> Option<Yaml> {
                     span,
                     value: Value::Seq(items),
                 },
-                Open::Map(span, entries, None) => Yaml {
+                // A mapping's entries are few and large; room for the four
+                // a first push makes would be half of a big program's tree.
+                Open::Map(span, mut entries, None) => Yaml {
                     span,
-                    value: Value::Map(entries),
+                    value: Value::Map({
+                        entries.shrink_to_fit();
+                        entries
+                    }),
                 },
                 Open::Map(_, _, Some(_)) => return None,
             },
