@@ -134,14 +134,21 @@ fn scalar(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<Value> 
 }
 
 /// Whether a plain scalar could be read as a number: a sign, a digit or a
-/// point first, and nothing but digits of some radix, points, signs and
+/// point first, then nothing but digits of some radix, points, signs and
 /// underscores (`0ms` is text; `42`, `-1.5e3`, `0x1F` and `1_000` may not
-/// be), or a point first (`.inf`, `+.inf` and `.nan` are text, as
-/// serde-saphyr spells them).
+/// be), or letters too after a point (`.inf`, `+.inf` and `.nan` are text,
+/// as serde-saphyr spells them). Such a text read alone as YAML is that
+/// one scalar again (no `:`, no space, and not the document end `...`),
+/// which is how [`super::plain_scalar`] types it.
 fn may_be_number(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     match unsigned.bytes().next() {
-        Some(b'.') => true,
+        Some(b'.') => {
+            text != "..."
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b))
+        }
         Some(first) if first.is_ascii_digit() => text
             .bytes()
             .all(|b| b.is_ascii_hexdigit() || b"xXoO_.+-".contains(&b)),
