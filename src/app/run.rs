@@ -86,8 +86,10 @@ fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit
         )));
     }
     // A trace that cannot be written is found out before anything connects.
-    let trace_file = match &args.trace {
-        Some(path) => Some(std::fs::File::create(path).map_err(|err| cannot_trace(path, &err))?),
+    let trace = match &args.trace {
+        Some(path) => Some(Trace::new(Box::new(
+            std::fs::File::create(path).map_err(|err| cannot_trace(path, &err))?,
+        ))),
         None => None,
     };
     // Signals are heard from before the first device connects: a Ctrl-C at
@@ -133,7 +135,7 @@ fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit
         None
     };
     let devices = crate::app::broker::devices(plan, options.seed, connection.as_ref());
-    let mut views = Views::new(plan, &estimate, args, &output, &interrupts, progress);
+    let mut views = Views::new(plan, &estimate, args, &output, &interrupts, progress, trace);
     let mut fanout = views.fanout();
     let run = crate::run::run_on(plan, &devices, options, &mut fanout, interrupts.requested());
     let outcome = runtime.block_on(
@@ -167,10 +169,10 @@ fn drive(plan: &Plan, args: &RunOptions) -> Result<((Outcome, Vec<String>), Exit
     if let Some(err) = output.finish() {
         unwritten.push(format!("cannot write the run's output: {err}"));
     }
-    // The trace is written last; a failure to write it does not hide how
+    // The trace is ended last; a failure to write it does not hide how
     // the run went.
-    if let (Some(trace), Some(mut file), Some(path)) = (trace, trace_file, &args.trace)
-        && let Err(err) = file.write_all(trace.to_json().as_bytes())
+    if let (Some(trace), Some(path)) = (trace, &args.trace)
+        && let Err(err) = trace.finish_file()
     {
         unwritten.push(cannot_trace(path, &err));
     }
@@ -203,6 +205,7 @@ impl Views {
         output: &Output,
         interrupts: &Interrupts,
         progress: Option<Progress>,
+        trace: Option<Trace>,
     ) -> Self {
         let shown: Box<dyn Observer> = match args.format {
             Format::Human => {
@@ -224,7 +227,7 @@ impl Views {
             connections: interrupts.connections(),
             shown,
             progress,
-            trace: args.trace.as_ref().map(|_| Trace::default()),
+            trace,
             timeline: args.timeline.then(Timeline::default),
         }
     }
