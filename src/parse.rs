@@ -79,11 +79,11 @@ struct Lowerer<'s> {
 
 /// A mapping's entries whose keys are text, each key once.
 struct Entries<'a> {
-    entries: Vec<(Spanned<&'a str>, &'a Yaml)>,
+    entries: Vec<(Spanned<&'a str>, &'a Yaml<'a>)>,
 }
 
 impl<'a> Entries<'a> {
-    fn get(&self, key: &str) -> Option<(Span, &'a Yaml)> {
+    fn get(&self, key: &str) -> Option<(Span, &'a Yaml<'a>)> {
         self.entries
             .iter()
             .find(|(k, _)| k.value == key)
@@ -128,7 +128,7 @@ impl Lowerer<'_> {
         let misspelled = |wanted: &str| {
             map.iter().find_map(|(key, value)| match &key.value {
                 Value::Str(name)
-                    if !PROGRAM_KEYS.contains(&name.as_str())
+                    if !PROGRAM_KEYS.contains(&name.as_ref())
                         && closest(name, PROGRAM_KEYS.iter().copied()) == Some(wanted) =>
                 {
                     Some((key.span, value))
@@ -167,7 +167,7 @@ impl Lowerer<'_> {
     /// text, duplicates and unknown keys, and returns the rest.
     fn keys<'a>(
         &mut self,
-        map: &'a [(Yaml, Yaml)],
+        map: &'a [(Yaml<'a>, Yaml<'a>)],
         allowed: &[&str],
         owner: &str,
         choices: &str,
@@ -190,9 +190,9 @@ impl Lowerer<'_> {
     /// that is not text or that came before is reported.
     fn named_entries<'a>(
         &mut self,
-        map: &'a [(Yaml, Yaml)],
+        map: &'a [(Yaml<'a>, Yaml<'a>)],
         owner: &str,
-    ) -> Vec<(Spanned<&'a str>, &'a Yaml)> {
+    ) -> Vec<(Spanned<&'a str>, &'a Yaml<'a>)> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut entries = Vec::with_capacity(map.len());
         for (key, value) in map {
@@ -209,7 +209,7 @@ impl Lowerer<'_> {
                 );
                 continue;
             };
-            if let Some(first) = seen.get(name.as_str()) {
+            if let Some(first) = seen.get(name.as_ref()) {
                 self.report(
                     Diagnostic::new(
                         Code::DuplicateKey,
@@ -222,7 +222,7 @@ impl Lowerer<'_> {
                 continue;
             }
             seen.insert(name, key.span);
-            entries.push((Spanned::new(name.as_str(), key.span), value));
+            entries.push((Spanned::new(name.as_ref(), key.span), value));
         }
         entries
     }
@@ -509,7 +509,7 @@ impl Lowerer<'_> {
                 continue;
             }
             let payload = match &payload.value {
-                Value::Str(text) => Payload::Text(text.clone()),
+                Value::Str(text) => Payload::Text(text.to_string()),
                 Value::Null => {
                     self.report(
                         wrong_type(payload, "a payload (a mapping, or text)").with_help(
@@ -538,7 +538,7 @@ impl Lowerer<'_> {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Number(text) => json_number(text),
-            Value::Str(text) => Json::String(text.clone()),
+            Value::Str(text) => Json::String(text.to_string()),
             Value::Seq(items) => {
                 let mut list = Vec::with_capacity(items.len());
                 let mut sound = true;
@@ -921,7 +921,7 @@ impl Lowerer<'_> {
         {
             for (key, _) in map {
                 if let Value::Str(name) = &key.value {
-                    fields.push(Spanned::new(name.clone(), key.span));
+                    fields.push(Spanned::new(name.to_string(), key.span));
                 }
             }
         }
@@ -1036,7 +1036,7 @@ impl Lowerer<'_> {
 
     fn duration(&mut self, value: &Yaml) -> Option<Duration> {
         let text = match &value.value {
-            Value::Str(text) => text.clone(),
+            Value::Str(text) => text.to_string(),
             Value::Number(_) => self.spelled(value),
             _ => {
                 self.report(wrong_type(value, "a duration").with_help(duration::FORM));
@@ -1060,7 +1060,7 @@ impl Lowerer<'_> {
     /// (`007` stays `007`).
     fn scalar(&mut self, value: &Yaml, what: &str) -> Option<String> {
         match &value.value {
-            Value::Str(text) => Some(text.clone()),
+            Value::Str(text) => Some(text.to_string()),
             Value::Number(_) | Value::Bool(_) => Some(self.spelled(value)),
             _ => {
                 self.report(wrong_type(value, what));
@@ -1088,7 +1088,7 @@ impl Lowerer<'_> {
     /// A value that must be text, such as a name.
     fn text(&mut self, value: &Yaml, what: &str) -> Option<String> {
         match &value.value {
-            Value::Str(text) => Some(text.clone()),
+            Value::Str(text) => Some(text.to_string()),
             _ => {
                 self.report(wrong_type(value, what));
                 None

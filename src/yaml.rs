@@ -3,6 +3,7 @@
 //! that tree to the AST by hand so it can report every structural error of a
 //! file in one pass (serde's `deny_unknown_fields` would stop at the first).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -42,25 +43,53 @@ const MAX_ANCHOR_BYTES: usize = 64 << 20;
 /// One YAML node with the bytes it came from. For an alias the span is the
 /// alias itself, where the value is used.
 #[derive(Debug, PartialEq)]
-pub struct Yaml {
+pub struct Yaml<'s> {
     pub span: Span,
-    pub value: Value,
+    pub value: Value<'s>,
 }
 
+impl Yaml<'_> {
+    fn owned(self) -> Yaml<'static> {
+        Yaml {
+            span: self.span,
+            value: self.value.owned(),
+        }
+    }
+}
+
+/// Text is borrowed from the file where the reader can (a plain scalar
+/// without escapes), so a big program's tree is not a copy of its text.
 #[derive(Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'s> {
     Null,
     Bool(bool),
     /// A number as YAML read it, spelled back as text.
     Number(String),
-    Str(String),
-    Seq(Vec<Yaml>),
+    Str(Cow<'s, str>),
+    Seq(Vec<Yaml<'s>>),
     /// Entries in file order; duplicate keys are kept so the lowering can
     /// report them with both places.
-    Map(Vec<(Yaml, Yaml)>),
+    Map(Vec<(Yaml<'s>, Yaml<'s>)>),
 }
 
-impl Value {
+impl Value<'_> {
+    /// The same value owning all its text.
+    fn owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Number(n) => Value::Number(n),
+            Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
+            Value::Seq(items) => Value::Seq(items.into_iter().map(Yaml::owned).collect()),
+            Value::Map(entries) => Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.owned(), v.owned()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// What a user would call this kind of value, for "expected X, found Y".
     pub fn describe(&self) -> &'static str {
         match self {
@@ -76,7 +105,7 @@ impl Value {
 
 /// Parses one YAML document. Syntax errors stop the file: there is no tree to
 /// check after them.
-pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
+pub fn parse(source: &Source) -> Result<Yaml<'_>, Diagnostic> {
     if let Some(at) = source.invalid_utf8_at {
         return Err(Diagnostic::new(
             Code::Yaml,
@@ -94,8 +123,8 @@ pub fn parse(source: &Source) -> Result<Yaml, Diagnostic> {
 /// The file read through serde-saphyr: every YAML rule (anchors, aliases
 /// and their budget, merge keys, tags, documents) and every syntax error.
 /// [`events::tree`] takes the common case faster and leaves the rest here.
-fn read(source: &Source) -> Result<Yaml, Diagnostic> {
-    let result: Result<Option<Yaml>, serde_saphyr::Error> =
+fn read(source: &Source) -> Result<Yaml<'_>, Diagnostic> {
+    let result: Result<Option<Yaml<'_>>, serde_saphyr::Error> =
         serde_saphyr::from_str_with_options(&source.text, options());
     match result {
         Ok(Some(tree)) => Ok(tree),
@@ -138,9 +167,9 @@ fn options() -> serde_saphyr::Options {
 
 /// One plain scalar typed by serde-saphyr, for [`events::tree`]'s scalars
 /// that may be numbers; `None` if it will not say.
-fn plain_scalar(text: &str) -> Option<Value> {
-    match serde_saphyr::from_str_with_options::<Option<Value>>(text, options()) {
-        Ok(value) => Some(value.unwrap_or(Value::Null)),
+fn plain_scalar(text: &str) -> Option<Value<'static>> {
+    match serde_saphyr::from_str_with_options::<Option<Value<'_>>>(text, options()) {
+        Ok(value) => Some(value.map_or(Value::Null, Value::owned)),
         Err(_) => None,
     }
 }
@@ -268,9 +297,9 @@ fn first_line(message: &str) -> String {
     crate::diagnostic::shown_up_to(line, 200)
 }
 
-impl<'de> Deserialize<'de> for Yaml {
+impl<'de> Deserialize<'de> for Yaml<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let spanned = Spanned::<Value<'de>>::deserialize(deserializer)?;
         let span = spanned.referenced.span();
         Ok(Yaml {
             span: Span::new(
@@ -282,7 +311,7 @@ impl<'de> Deserialize<'de> for Yaml {
     }
 }
 
-impl<'de> Deserialize<'de> for Value {
+impl<'de> Deserialize<'de> for Value<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(ValueVisitor)
     }
@@ -291,61 +320,67 @@ impl<'de> Deserialize<'de> for Value {
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
+    type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML value")
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_none<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'de>, D::Error> {
         Value::deserialize(deserializer)
     }
 
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+    fn visit_bool<E>(self, b: bool) -> Result<Value<'de>, E> {
         Ok(Value::Bool(b))
     }
 
-    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+    fn visit_i64<E>(self, n: i64) -> Result<Value<'de>, E> {
         Ok(Value::Number(n.to_string()))
     }
 
-    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+    fn visit_u64<E>(self, n: u64) -> Result<Value<'de>, E> {
         Ok(Value::Number(n.to_string()))
     }
 
-    fn visit_i128<E>(self, n: i128) -> Result<Value, E> {
+    fn visit_i128<E>(self, n: i128) -> Result<Value<'de>, E> {
         Ok(Value::Number(n.to_string()))
     }
 
-    fn visit_u128<E>(self, n: u128) -> Result<Value, E> {
+    fn visit_u128<E>(self, n: u128) -> Result<Value<'de>, E> {
         Ok(Value::Number(n.to_string()))
     }
 
-    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+    fn visit_f64<E>(self, n: f64) -> Result<Value<'de>, E> {
         Ok(Value::Number(n.to_string()))
     }
 
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::Str(s.to_owned()))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Borrowed(s)))
     }
 
-    fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::Str(s))
+    fn visit_str<E>(self, s: &str) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Owned(s.to_owned())))
     }
 
-    fn visit_bytes<E>(self, b: &[u8]) -> Result<Value, E> {
-        Ok(Value::Str(String::from_utf8_lossy(b).into_owned()))
+    fn visit_string<E>(self, s: String) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Owned(s)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_bytes<E>(self, b: &[u8]) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Owned(
+            String::from_utf8_lossy(b).into_owned(),
+        )))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -353,7 +388,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Seq(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
         while let Some(entry) = map.next_entry()? {
             entries.push(entry);

@@ -16,10 +16,10 @@ use super::{MAX_EVENTS, MAX_NODES, MAX_YAML_DEPTH, Value, Yaml};
 use crate::diagnostic::Span;
 
 /// A collection still open: its start's span, and what it holds so far.
-enum Open {
-    Seq(Span, Vec<Yaml>),
+enum Open<'s> {
+    Seq(Span, Vec<Yaml<'s>>),
     /// The entries, and a key waiting for its value.
-    Map(Span, Vec<(Yaml, Yaml)>, Option<Yaml>),
+    Map(Span, Vec<(Yaml<'s>, Yaml<'s>)>, Option<Yaml<'s>>),
 }
 
 /// Room left under serde-saphyr's budgets, so that a file near one of them
@@ -27,7 +27,7 @@ enum Open {
 const MARGIN: usize = 1024;
 
 /// The tree of `text`, or `None` when serde-saphyr must read it.
-pub fn tree(text: &str) -> Option<Yaml> {
+pub fn tree(text: &str) -> Option<Yaml<'_>> {
     // The reader's options as serde-saphyr sets them from the budget.
     let options = granit_parser::options! {
         flow_nesting_limit: MAX_YAML_DEPTH,
@@ -119,9 +119,9 @@ pub fn tree(text: &str) -> Option<Yaml> {
 /// booleans, `.nan` and `.inf` as text). Quoted and block scalars are text;
 /// a plain one is null, a boolean, text, or, when it may be a number, typed
 /// by serde-saphyr itself. `None` for a merge key (`<<`).
-fn scalar(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+fn scalar(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<Value<'_>> {
     if !matches!(style, ScalarStyle::Plain) {
-        return Some(Value::Str(text.into_owned()));
+        return Some(Value::Str(text));
     }
     Some(match text.as_ref() {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
@@ -129,7 +129,7 @@ fn scalar(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<Value> 
         "false" | "False" | "FALSE" => Value::Bool(false),
         "<<" => return None,
         number if may_be_number(number) => super::plain_scalar(number)?,
-        _ => Value::Str(text.into_owned()),
+        _ => Value::Str(text),
     })
 }
 
