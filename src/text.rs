@@ -33,7 +33,8 @@ pub fn is_unsafe(c: char) -> bool {
 /// `text` with every unsafe character escaped the way Rust writes it
 /// (`\u{1b}`, `\u{202e}`, `\n`); borrowed when there is none.
 pub fn escaped(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    // Printable ASCII, byte by byte, is nearly every name.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
