@@ -40,6 +40,18 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
             format,
         }) => emulate::emulate(&file, broker.as_deref(), seed, format),
         Some(Command::Schema) => print(crate::catalogue::SCHEMA),
+        Some(Command::Lsp) => match crate::lsp::serve() {
+            Ok(()) => Exit::Success,
+            Err(why) => {
+                let mut reporter = Reporter::stderr(Format::Human);
+                reporter.write(
+                    &[Diagnostic::new(Code::Io, format!("iotrun lsp: {why}"))],
+                    "stdin",
+                    None,
+                );
+                Exit::Usage
+            }
+        },
         Some(Command::Completions { shell }) => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "iotrun", &mut out);

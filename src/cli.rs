@@ -77,6 +77,9 @@ pub enum Command {
     },
     /// Print the JSON Schema of the program format (for editors).
     Schema,
+    /// Serve every check, completion and navigation to an editor: the
+    /// Language Server Protocol on stdin and stdout.
+    Lsp,
     /// Print shell completions.
     Completions {
         /// The shell to complete for.

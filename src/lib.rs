@@ -16,6 +16,7 @@ pub mod duration;
 pub mod interrupt;
 pub mod limits;
 pub mod lines;
+pub mod lsp;
 pub mod message;
 pub mod mqtt;
 pub mod output;
@@ -45,13 +46,20 @@ pub struct Loaded {
 
 /// Parses and checks one program file.
 pub fn load(source: &Source) -> Loaded {
+    analyse(source).0
+}
+
+/// [`load`], and the program as far as it parsed (`None` after a YAML
+/// syntax error): what an editor completes and navigates with.
+pub fn analyse(source: &Source) -> (Loaded, Option<ast::Program>) {
     let tree = match yaml::parse(source) {
         Ok(tree) => tree,
         Err(diagnostic) => {
-            return Loaded {
+            let loaded = Loaded {
                 plan: None,
                 diagnostics: vec![diagnostic],
             };
+            return (loaded, None);
         }
     };
     let (program, mut diagnostics) = parse::lower(&tree, source);
@@ -60,5 +68,5 @@ pub fn load(source: &Source) -> Loaded {
     let (plan, more) = check::check(&program, source, parse_ok);
     diagnostics.extend(more);
     diagnostics.sort_by_key(Diagnostic::offset);
-    Loaded { plan, diagnostics }
+    (Loaded { plan, diagnostics }, Some(program))
 }
