@@ -59,6 +59,7 @@ pub fn serve() -> Result<(), String> {
         connection: &connection,
         documents: HashMap::new(),
         changed: HashSet::new(),
+        shut_down: false,
     }
     .run()?;
     drop(connection);
@@ -70,6 +71,8 @@ struct Server<'c> {
     documents: HashMap<Uri, Document>,
     /// Documents changed since their diagnostics were last sent.
     changed: HashSet<Uri>,
+    /// `shutdown` was asked: nothing more is answered but `exit`.
+    shut_down: bool,
 }
 
 impl Server<'_> {
@@ -91,18 +94,27 @@ impl Server<'_> {
                 }
             };
             match message {
+                // Shut down until `exit`; a client that asks twice (Neovim
+                // 0.7 may, as it quits) is answered twice.
+                Message::Request(request) if request.method == "shutdown" => {
+                    self.shut_down = true;
+                    self.send(Message::Response(Response::new_ok(request.id, ())));
+                }
+                Message::Request(request) if self.shut_down => {
+                    self.send(Message::Response(Response::new_err(
+                        request.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "iotrun lsp is shutting down".to_string(),
+                    )));
+                }
                 Message::Request(request) => {
-                    if self
-                        .connection
-                        .handle_shutdown(&request)
-                        .map_err(|e| e.to_string())?
-                    {
-                        return Ok(());
-                    }
                     // A request sees the latest text, so its answer is exact.
                     self.publish();
                     let response = self.answer(request);
                     self.send(Message::Response(response));
+                }
+                Message::Notification(notification) if notification.method == "exit" => {
+                    return Ok(());
                 }
                 Message::Notification(notification) => self.notified(notification),
                 Message::Response(_) => {}
