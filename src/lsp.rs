@@ -60,6 +60,7 @@ pub fn serve() -> Result<(), String> {
         documents: HashMap::new(),
         changed: HashSet::new(),
         shut_down: false,
+        published: HashSet::new(),
     }
     .run()?;
     drop(connection);
@@ -73,6 +74,8 @@ struct Server<'c> {
     changed: HashSet<Uri>,
     /// `shutdown` was asked: nothing more is answered but `exit`.
     shut_down: bool,
+    /// Documents that have diagnostics of iotrun's in the editor.
+    published: HashSet<Uri>,
 }
 
 impl Server<'_> {
@@ -151,7 +154,8 @@ impl Server<'_> {
                 ) {
                     let uri = params.text_document.uri;
                     self.changed.remove(&uri);
-                    if self.documents.remove(&uri).is_some_and(|d| d.served) {
+                    self.documents.remove(&uri);
+                    if self.published.remove(&uri) {
                         self.diagnostics(&uri, Vec::new());
                     }
                 }
@@ -174,8 +178,14 @@ impl Server<'_> {
                 continue;
             };
             if !document.served {
+                // No longer a program (or never one): nothing of iotrun's
+                // stays on it.
+                if self.published.remove(&uri) {
+                    self.diagnostics(&uri, Vec::new());
+                }
                 continue;
             }
+            self.published.insert(uri.clone());
             let converted = document
                 .diagnostics
                 .iter()
@@ -202,7 +212,7 @@ impl Server<'_> {
                     .served(&at.text_document.uri)
                     .map(|d| complete::complete(d, at.position))
                     .unwrap_or_default();
-                serde_json::to_value(lsp_types::CompletionResponse::Array(items))
+                json(lsp_types::CompletionResponse::Array(items))
             }),
             CodeActionRequest::METHOD => {
                 self.with::<lsp_types::CodeActionParams, _>(request, |s, p| {
@@ -214,7 +224,7 @@ impl Server<'_> {
                         .into_iter()
                         .map(lsp_types::CodeActionOrCommand::CodeAction)
                         .collect();
-                    serde_json::to_value(actions)
+                    json(actions)
                 })
             }
             HoverRequest::METHOD => self.with::<lsp_types::HoverParams, _>(request, |s, p| {
@@ -222,7 +232,7 @@ impl Server<'_> {
                 let hover = s
                     .served(&at.text_document.uri)
                     .and_then(|d| navigate::hover(d, at.position));
-                serde_json::to_value(hover)
+                json(hover)
             }),
             GotoDefinition::METHOD => {
                 self.with::<lsp_types::GotoDefinitionParams, _>(request, |s, p| {
@@ -231,7 +241,7 @@ impl Server<'_> {
                     let location = s
                         .served(&uri)
                         .and_then(|d| navigate::definition_at(d, &uri, at.position));
-                    serde_json::to_value(location.map(lsp_types::GotoDefinitionResponse::Scalar))
+                    json(location.map(lsp_types::GotoDefinitionResponse::Scalar))
                 })
             }
             References::METHOD => self.with::<lsp_types::ReferenceParams, _>(request, |s, p| {
@@ -240,15 +250,19 @@ impl Server<'_> {
                 let locations = s
                     .served(&uri)
                     .map(|d| navigate::references(d, &uri, at.position));
-                serde_json::to_value(locations)
+                json(locations)
             }),
             Rename::METHOD => self.with::<lsp_types::RenameParams, _>(request, |s, p| {
                 let at = p.text_document_position;
                 let uri = at.text_document.uri;
-                let edit = s
+                match s
                     .served(&uri)
-                    .and_then(|d| navigate::rename(d, &uri, at.position, &p.new_name));
-                serde_json::to_value(edit)
+                    .map(|d| navigate::rename(d, &uri, at.position, &p.new_name))
+                {
+                    Some(Err(why)) => Err(why),
+                    Some(Ok(edit)) => json(edit),
+                    None => json(None::<lsp_types::WorkspaceEdit>),
+                }
             }),
             _ => {
                 return Response::new_err(
@@ -271,13 +285,18 @@ impl Server<'_> {
         f: F,
     ) -> Result<serde_json::Value, String>
     where
-        F: FnOnce(&Self, P) -> serde_json::Result<serde_json::Value>,
+        F: FnOnce(&Self, P) -> Result<serde_json::Value, String>,
     {
         let params: P = serde_json::from_value(request.params).map_err(|e| e.to_string())?;
-        f(self, params).map_err(|e| e.to_string())
+        f(self, params)
     }
 
     fn served(&self, uri: &Uri) -> Option<&Document> {
         self.documents.get(uri).filter(|d| d.served)
     }
+}
+
+/// An answer as JSON.
+fn json(value: impl serde::Serialize) -> Result<serde_json::Value, String> {
+    serde_json::to_value(value).map_err(|e| e.to_string())
 }

@@ -481,3 +481,86 @@ fn lsp_help_names_the_command() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Language Server Protocol"));
 }
+
+/// Found by a review: a word after a multi-byte character (an emoji in a
+/// comment, `«`, a no-break space) once killed the server.
+#[test]
+fn words_after_multibyte_characters_are_answered() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/m.yaml";
+    let text = "# 🎉x\ndevices:\n  hall: { kind: hue_light }\nprogram:\n  - { device: hall, message: SWITCH_ON }\n  - { «device: hall }\n  -\u{a0}x\n";
+    client.open(uri, text);
+    for (line, character) in [(0, 4), (0, 3), (5, 14), (5, 6), (6, 4)] {
+        let at = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+        for method in [
+            "textDocument/hover",
+            "textDocument/completion",
+            "textDocument/definition",
+        ] {
+            let _ = client.request(method, at.clone());
+        }
+        let _ = client.request(
+            "textDocument/references",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"includeDeclaration": true}}),
+        );
+    }
+    client.stop();
+}
+
+/// A document that stops being a program loses iotrun's diagnostics; a
+/// program behind a byte-order mark is still served.
+#[test]
+fn diagnostics_go_when_a_file_stops_being_a_program_and_a_bom_is_no_obstacle() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/b.yaml";
+    let text = "\u{feff}devices:\n  hall: { kind: hue_light }\nprogram:\n  - { device: hal, message: SWITCH_ON }\n";
+    client.open(uri, text);
+    let diagnostics = client.diagnostics(uri);
+    assert_eq!(diagnostics[0]["code"], "iotrun::unknown_device");
+    client.change(uri, 2, "");
+    assert_eq!(client.diagnostics(uri), Vec::<Value>::new());
+    client.stop();
+}
+
+/// Rename and references see only real `device:` values, never a comment
+/// or a string; a rename to a name that cannot be one is refused, and so is
+/// navigation by the spans of an older text while the file does not parse.
+#[test]
+fn rename_is_careful() {
+    let mut client = Client::start();
+    let uri = "file:///tmp/r.yaml";
+    let text = "devices:\n  hall: { kind: hue_light }\n  hallway: { kind: hue_light }\nprogram:\n  # device: hall is the comment\n  - { device: hall, message: PLAY_SONG, data: \"device: hall\" }\n  - { device: hallway, message: SWITCH_ON }\n";
+    client.open(uri, text);
+    let rename = |to: &str| json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 3}, "newName": to});
+    let edit = client.request("textDocument/rename", rename("lobby"));
+    let lines: Vec<u64> = edit["changes"][uri]
+        .as_array()
+        .expect("edits")
+        .iter()
+        .map(|e| e["range"]["start"]["line"].as_u64().unwrap_or(99))
+        .collect();
+    assert_eq!(lines, [1, 5]);
+    for bad in ["", "two words", "a:b", "hallway"] {
+        let id = client.next_id;
+        client.next_id += 1;
+        client.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/rename", "params": rename(bad)}));
+        let answer = loop {
+            let message = client
+                .messages
+                .recv_timeout(Duration::from_secs(20))
+                .expect("an answer");
+            if message["id"] == id {
+                break message;
+            }
+        };
+        assert!(answer.get("error").is_some(), "{bad:?}: {answer}");
+    }
+    // Mid-edit, the file does not parse: no definition from the old spans.
+    client.change(uri, 2, &format!("# one\n# two\n{text}  - {{ device: [\n"));
+    let definition = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 7, "character": 15}}),
+    );
+    assert_eq!(definition, Value::Null);
+    client.stop();
+}

@@ -5,7 +5,7 @@
 
 use lsp_types::{CompletionItem, CompletionItemKind, Position};
 
-use super::document::Document;
+use super::document::{Document, is_word, run_start};
 use crate::device::Kind;
 use crate::message::MessageType;
 
@@ -29,9 +29,7 @@ pub fn complete(document: &Document, at: Position) -> Vec<CompletionItem> {
     let cursor = document.offset(at) - document.line_start(at.line as usize);
     let before = &line[..cursor.min(line.len())];
     // The word being typed, and what comes before it.
-    let word_start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-        .map_or(0, |at| at + 1);
+    let word_start = run_start(before, is_word);
     let head = before[..word_start].trim_end();
     let Some(program) = &document.program else {
         return Vec::new();
@@ -103,10 +101,7 @@ pub fn complete(document: &Document, at: Position) -> Vec<CompletionItem> {
 /// The key whose value is being typed: `device` for `- { device: `.
 fn value_of(head: &str) -> Option<&str> {
     let key = head.strip_suffix(':')?;
-    let start = key
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .map_or(0, |at| at + 1);
-    Some(&key[start..])
+    Some(&key[run_start(key, |c| c.is_alphanumeric() || c == '_')..])
 }
 
 /// The device named by the node on `line`: on the line itself (a flow

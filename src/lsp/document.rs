@@ -20,6 +20,9 @@ pub struct Document {
     /// The file's devices, routines and kinds as far as they parse; kept
     /// from the last text that parsed while the user is mid-edit.
     pub program: Option<Program>,
+    /// Whether `program` was parsed from this very text (its spans are this
+    /// text's), not kept from an earlier one.
+    pub fresh: bool,
     /// The checked plan, when the text is a valid program.
     pub plan: Option<crate::plan::Plan>,
 }
@@ -30,12 +33,13 @@ impl Document {
             .chain(text.match_indices('\n').map(|(at, _)| at + 1))
             .collect();
         let served = is_program(&text);
-        let (diagnostics, program, plan) = if served {
+        let (diagnostics, program, fresh, plan) = if served {
             let source = Source::new("program.yaml", text.as_str());
             let (loaded, program) = crate::analyse(&source);
-            (loaded.diagnostics, program.or(previous), loaded.plan)
+            let fresh = program.is_some();
+            (loaded.diagnostics, program.or(previous), fresh, loaded.plan)
         } else {
-            (Vec::new(), None, None)
+            (Vec::new(), None, false, None)
         };
         Document {
             text,
@@ -43,6 +47,7 @@ impl Document {
             served,
             diagnostics,
             program,
+            fresh,
             plan,
         }
     }
@@ -101,9 +106,25 @@ impl Document {
     }
 }
 
+/// Where the run of characters that `keep` holds at the end of `text`
+/// starts: just past the last character it does not hold (a byte offset on
+/// a character boundary, whatever that character's width).
+pub fn run_start(text: &str, keep: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|&(_, c)| !keep(c))
+        .map_or(0, |(at, c)| at + c.len_utf8())
+}
+
+/// The characters of a name (a device's, a routine's, a message type's).
+pub fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
 /// A YAML file is a program when its first comment names the program
 /// schema, or its top level has both `devices` and `program`.
 pub fn is_program(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_comment = text
         .lines()
         .map(str::trim)

@@ -8,7 +8,7 @@ use lsp_types::{
     WorkspaceEdit,
 };
 
-use super::document::Document;
+use super::document::{Document, is_word, run_start};
 use crate::diagnostic::Span;
 use crate::message::MessageType;
 
@@ -24,10 +24,7 @@ enum Name {
 fn word(document: &Document, at: Position) -> Option<(String, Span)> {
     let offset = document.offset(at);
     let text = &document.text;
-    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
-    let start = text[..offset]
-        .rfind(|c: char| !is_word(c))
-        .map_or(0, |at| at + 1);
+    let start = run_start(&text[..offset], is_word);
     let end = text[offset..]
         .find(|c: char| !is_word(c))
         .map_or(text.len(), |at| offset + at);
@@ -38,18 +35,22 @@ fn word(document: &Document, at: Position) -> Option<(String, Span)> {
 /// `device: hall`), if any.
 fn key_before(document: &Document, offset: usize) -> Option<&str> {
     let line_start = document.text[..offset].rfind('\n').map_or(0, |at| at + 1);
-    let head = document.text[line_start..offset]
-        .trim_end()
-        .strip_suffix(':')?;
-    let start = head
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .map_or(0, |at| at + 1);
-    Some(&head[start..])
+    let line = &document.text[line_start..offset];
+    // Not in a comment, nor inside a quoted string.
+    if line.trim_start().starts_with('#')
+        || line.contains(" #")
+        || line.matches('"').count() % 2 == 1
+    {
+        return None;
+    }
+    let head = line.trim_end().strip_suffix(':')?;
+    Some(&head[run_start(head, |c| c.is_alphanumeric() || c == '_')..])
 }
 
-/// Where `name` of this sort is defined.
+/// Where `name` of this sort is defined: only from a parse of the text as
+/// it stands, whose spans are its own.
 fn definition(document: &Document, sort: Name, name: &str) -> Option<Span> {
-    let program = document.program.as_ref()?;
+    let program = document.program.as_ref().filter(|_| document.fresh)?;
     match sort {
         Name::Device => program
             .devices
@@ -94,7 +95,6 @@ fn occurrences(document: &Document, at: Position) -> Vec<Span> {
         Name::Kind => "kind",
     };
     let mut spans: Vec<Span> = definition(document, sort, &name).into_iter().collect();
-    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
     for (offset, _) in document.text.match_indices(name.as_str()) {
         let end = offset + name.len();
         let whole = !document.text[..offset].ends_with(is_word)
@@ -121,15 +121,35 @@ pub fn references(document: &Document, uri: &Uri, at: Position) -> Vec<Location>
         .collect()
 }
 
-pub fn rename(document: &Document, uri: &Uri, at: Position, to: &str) -> Option<WorkspaceEdit> {
+/// The rename's edits; `Err` with the reason when `to` cannot be the name.
+pub fn rename(
+    document: &Document,
+    uri: &Uri,
+    at: Position,
+    to: &str,
+) -> Result<Option<WorkspaceEdit>, String> {
+    if let Some((sort, _, _)) = named(document, at) {
+        let starts_well = to
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_');
+        if !starts_well || !to.chars().all(is_word) {
+            return Err(format!(
+                "`{to}` is not a valid name: a letter or `_` first, then letters, digits, `_` or `-`"
+            ));
+        }
+        if definition(document, sort, to).is_some() {
+            return Err(format!("`{to}` is already defined"));
+        }
+    }
     let edits: Vec<TextEdit> = occurrences(document, at)
         .into_iter()
         .map(|span| TextEdit::new(document.range(span), to.to_string()))
         .collect();
-    (!edits.is_empty()).then(|| WorkspaceEdit {
+    Ok((!edits.is_empty()).then(|| WorkspaceEdit {
         changes: Some(HashMap::from([(uri.clone(), edits)])),
         ..WorkspaceEdit::default()
-    })
+    }))
 }
 
 pub fn hover(document: &Document, at: Position) -> Option<Hover> {
