@@ -41,7 +41,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         }) => emulate::emulate(&file, broker.as_deref(), seed, format),
         Some(Command::Schema) => print(crate::catalogue::SCHEMA),
         Some(Command::Lsp) => match crate::lsp::serve() {
-            Ok(()) => Exit::Success,
+            Ok(true) => Exit::Success,
+            // `exit` without `shutdown`: 1, as the protocol asks.
+            Ok(false) => Exit::Invalid,
             Err(why) => {
                 let mut reporter = Reporter::stderr(Format::Human);
                 reporter.write(

@@ -34,9 +34,10 @@ use document::Document;
 /// are computed: a burst of keystrokes is checked once.
 const QUIET: Duration = Duration::from_millis(10);
 
-/// Serves until the client says `exit`. `Err` with a reason when the
-/// connection fails.
-pub fn serve() -> Result<(), String> {
+/// Serves until the client says `exit` (or goes away). `Ok(true)` when it
+/// asked `shutdown` first, as the protocol wants (exit 0), `Ok(false)` when
+/// it did not (exit 1); `Err` with a reason when the connection fails.
+pub fn serve() -> Result<bool, String> {
     let (connection, threads) = Connection::stdio();
     let capabilities = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
@@ -55,16 +56,18 @@ pub fn serve() -> Result<(), String> {
     connection
         .initialize(capabilities)
         .map_err(|e| format!("the client did not initialize: {e}"))?;
-    Server {
+    let mut server = Server {
         connection: &connection,
         documents: HashMap::new(),
         changed: HashSet::new(),
         shut_down: false,
         published: HashSet::new(),
-    }
-    .run()?;
+    };
+    server.run()?;
+    let orderly = server.shut_down;
     drop(connection);
-    threads.join().map_err(|e| e.to_string())
+    threads.join().map_err(|e| e.to_string())?;
+    Ok(orderly)
 }
 
 struct Server<'c> {

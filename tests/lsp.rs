@@ -472,6 +472,15 @@ fn diagnostics_are_those_of_check_on_every_program_and_hostile_file() {
     client.stop();
 }
 
+/// `exit` without `shutdown` is exit status 1, as the protocol asks.
+#[test]
+fn exit_without_shutdown_is_status_1() {
+    let mut client = Client::start();
+    client.notify("exit", Value::Null);
+    let status = client.child.wait().expect("exit status");
+    assert_eq!(status.code(), Some(1));
+}
+
 #[test]
 fn lsp_help_names_the_command() {
     let out = Command::new(BIN)
