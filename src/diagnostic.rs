@@ -235,6 +235,14 @@ impl Diagnostic {
         !self.code.is_warning()
     }
 
+    /// The label on the offending token: the primary one, or the first.
+    pub fn primary(&self) -> Option<&Label> {
+        self.labels
+            .iter()
+            .find(|label| label.primary)
+            .or(self.labels.first())
+    }
+
     /// Where the diagnostic points first, for sorting a file's report.
     pub fn offset(&self) -> usize {
         self.labels.first().map_or(0, |label| label.span.offset)

@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{BIN, TempDir, Test, root};
+use common::{BIN, TempDir, root};
 use serde_json::Value;
 
 fn neovim() -> bool {
@@ -23,55 +23,16 @@ fn neovim() -> bool {
     false
 }
 
-/// `check --format json`'s diagnostics of `text`, as `code message
-/// line:column` (1-based, columns in characters).
-fn checked(text: &str) -> Vec<String> {
-    let run = Test::new()
-        .file("program.yaml", text)
-        .args(["check", "--format", "json", "program.yaml"])
-        .run_any_status();
-    run.stdout
-        .lines()
-        .chain(run.stderr.lines())
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|d| d.get("code").is_some())
-        .map(|d| {
-            let label = &d["labels"][0];
-            format!(
-                "{} {} {}:{}",
-                d["code"],
-                d["message"],
-                label["line"].as_u64().unwrap_or(1),
-                label["column"].as_u64().unwrap_or(1)
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn neovim_shows_checks_diagnostics_completes_and_fixes() {
     if !neovim() {
         return;
     }
-    let mut files: Vec<PathBuf> = Vec::new();
-    for folder in [
-        "programs",
-        "programs/mqtt",
-        "tests/fixtures",
-        "fuzz/regressions/check",
-    ] {
-        for entry in std::fs::read_dir(root().join(folder))
-            .expect("folder")
-            .flatten()
-        {
-            let path = entry.path();
-            let utf8 = std::fs::read(&path).is_ok_and(|b| String::from_utf8(b).is_ok());
-            if path.is_file() && utf8 {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    // Neovim reads files as text: the UTF-8 ones.
+    let files: Vec<PathBuf> = common::program_files()
+        .into_iter()
+        .filter(|path| std::fs::read(path).is_ok_and(|b| String::from_utf8(b).is_ok()))
+        .collect();
     let dir = TempDir::new();
     let typed = dir.path().join("typed.yaml");
     std::fs::write(
@@ -144,21 +105,12 @@ fn neovim_shows_checks_diagnostics_completes_and_fixes() {
             .expect("diagnostics")
             .iter()
             .map(|d| {
-                let line = d["line"].as_u64().unwrap_or(0) as usize;
-                let units = d["character"].as_u64().unwrap_or(0) as usize;
-                let line_text = text.lines().nth(line).unwrap_or("");
-                let mut seen = 0;
-                let chars = line_text
-                    .chars()
-                    .take_while(|c| {
-                        seen += c.len_utf16();
-                        seen <= units
-                    })
-                    .count();
-                format!("{} {} {}:{}", d["code"], d["message"], line + 1, chars + 1)
+                let (line, units) = (&d["line"], &d["character"]);
+                let (line, units) = (line.as_u64().unwrap_or(0), units.as_u64().unwrap_or(0));
+                common::lsp_shown(&text, &d["code"], &d["message"], line, units)
             })
             .collect();
-        assert_eq!(got, checked(&text), "{path}");
+        assert_eq!(got, common::checked(&text), "{path}");
         compared += 1;
     }
     assert!(compared >= 15, "only {compared} files compared");

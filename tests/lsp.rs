@@ -11,7 +11,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{BIN, Test, root};
+use common::BIN;
 use serde_json::{Value, json};
 
 struct Client {
@@ -264,17 +264,7 @@ fn positions_are_utf16_after_multibyte_text() {
     let text = "devices:\n  hall: { kind: hue_light }\nprogram:\n  - { device: hall, message: PLAY_SONG, data: \"日本🎵\", retry: { attempts: 0 } }\n";
     client.open(uri, text);
     let diagnostics = client.diagnostics(uri);
-    let check = Test::new()
-        .program(text)
-        .args(["check", "--format", "json", "program.yaml"])
-        .run_any_status();
-    let expected: Vec<Value> = check
-        .stdout
-        .lines()
-        .chain(check.stderr.lines())
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|d| d.get("code").is_some())
-        .collect();
+    let expected = common::check_json(text);
     assert_eq!(diagnostics.len(), expected.len(), "{diagnostics:?}");
     let attempts = diagnostics
         .iter()
@@ -373,40 +363,13 @@ fn hover_definition_references_and_rename_know_the_names() {
 /// check --format json`, code, message, severity and where.
 #[test]
 fn diagnostics_are_those_of_check_on_every_program_and_hostile_file() {
-    let mut files = Vec::new();
-    for folder in [
-        "programs",
-        "programs/mqtt",
-        "tests/fixtures",
-        "fuzz/regressions/check",
-    ] {
-        for entry in std::fs::read_dir(root().join(folder))
-            .expect("folder")
-            .flatten()
-        {
-            let path = entry.path();
-            if path.is_file() {
-                files.push(path);
-            }
-        }
-    }
+    let files = common::program_files();
     let mut client = Client::start();
     for (n, path) in files.iter().enumerate() {
         let bytes = std::fs::read(path).expect("read");
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        let check = Test::new()
-            .file("program.yaml", &text)
-            .args(["check", "--format", "json", "program.yaml"])
-            .run_any_status();
-        let expected: Vec<Value> = check
-            .stdout
-            .lines()
-            .chain(check.stderr.lines())
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|d| d.get("code").is_some())
-            .collect();
         let uri = format!("file:///tmp/regression-{n}.yaml");
         client.open(&uri, &text);
         // Files that are no program get no diagnostics at all: a request
@@ -425,48 +388,17 @@ fn diagnostics_are_those_of_check_on_every_program_and_hostile_file() {
         if !served {
             continue;
         }
-        let got = client.diagnostics(&uri);
-        let shape = |code: &Value, message: &Value, line: u64, column: u64| {
-            format!("{code} {message} {line}:{column}")
-        };
-        let got: Vec<String> = got
+        let got: Vec<String> = client
+            .diagnostics(&uri)
             .iter()
             .map(|d| {
                 let start = &d["range"]["start"];
-                let line_text = text
-                    .lines()
-                    .nth(start["line"].as_u64().unwrap_or(0) as usize)
-                    .unwrap_or("");
-                // JSON columns count characters; LSP counts UTF-16 units.
-                let units = start["character"].as_u64().unwrap_or(0) as usize;
-                let mut seen = 0;
-                let chars = line_text
-                    .chars()
-                    .take_while(|c| {
-                        seen += c.len_utf16();
-                        seen <= units
-                    })
-                    .count();
-                shape(
-                    &d["code"],
-                    &d["message"],
-                    start["line"].as_u64().unwrap_or(0) + 1,
-                    chars as u64 + 1,
-                )
+                let line = start["line"].as_u64().unwrap_or(0);
+                let units = start["character"].as_u64().unwrap_or(0);
+                common::lsp_shown(&text, &d["code"], &d["message"], line, units)
             })
             .collect();
-        let want: Vec<String> = expected
-            .iter()
-            .map(|d| {
-                let label = &d["labels"][0];
-                shape(
-                    &d["code"],
-                    &d["message"],
-                    label["line"].as_u64().unwrap_or(1),
-                    label["column"].as_u64().unwrap_or(1),
-                )
-            })
-            .collect();
+        let want = common::checked(&text);
         assert_eq!(got, want, "{}", path.display());
     }
     client.stop();

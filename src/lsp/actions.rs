@@ -14,12 +14,7 @@ pub fn actions(document: &Document, uri: &Uri, range: Range) -> Vec<CodeAction> 
     let end = document.offset(range.end);
     let mut actions = Vec::new();
     for diagnostic in &document.diagnostics {
-        let Some(label) = diagnostic
-            .labels
-            .iter()
-            .find(|l| l.primary)
-            .or(diagnostic.labels.first())
-        else {
+        let Some(label) = diagnostic.primary() else {
             continue;
         };
         let span = label.span;

@@ -6,7 +6,6 @@
 use lsp_types::{CompletionItem, CompletionItemKind, Position};
 
 use super::document::{Document, is_word, run_start};
-use crate::device::Kind;
 use crate::message::MessageType;
 
 /// The keys a node may have.
@@ -40,11 +39,7 @@ pub fn complete(document: &Document, at: Position) -> Vec<CompletionItem> {
         detail,
         ..CompletionItem::default()
     };
-    let kinds = || {
-        let mut kinds = Kind::builtins();
-        kinds.extend(program.kinds.iter().filter_map(|k| k.kind.clone()));
-        kinds
-    };
+    let kinds = || document.kinds();
     match value_of(head) {
         Some("device") => program
             .devices

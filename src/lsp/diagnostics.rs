@@ -18,17 +18,13 @@ pub fn docs() -> Option<Uri> {
 }
 
 pub fn convert(document: &Document, uri: &Uri, diagnostic: &Diagnostic) -> lsp_types::Diagnostic {
-    let labels = &diagnostic.labels;
-    let primary = labels
+    let primary = diagnostic.primary();
+    let range = primary.map_or_else(Default::default, |label| document.range(label.span));
+    let related: Vec<DiagnosticRelatedInformation> = diagnostic
+        .labels
         .iter()
-        .position(|label| label.primary)
-        .or((!labels.is_empty()).then_some(0));
-    let range = primary.map_or_else(Default::default, |i| document.range(labels[i].span));
-    let related: Vec<DiagnosticRelatedInformation> = labels
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| Some(*i) != primary)
-        .map(|(_, label)| DiagnosticRelatedInformation {
+        .filter(|&label| !primary.is_some_and(|p| std::ptr::eq(p, label)))
+        .map(|label| DiagnosticRelatedInformation {
             location: Location::new(uri.clone(), document.range(label.span)),
             message: label.text.clone(),
         })

@@ -52,6 +52,15 @@ impl Document {
         }
     }
 
+    /// The built-in kinds and those the file declares.
+    pub fn kinds(&self) -> Vec<crate::device::Kind> {
+        let mut kinds = crate::device::Kind::builtins();
+        if let Some(program) = &self.program {
+            kinds.extend(program.kinds.iter().filter_map(|k| k.kind.clone()));
+        }
+        kinds
+    }
+
     /// The byte offset of an LSP position, clamped to its line.
     pub fn offset(&self, position: Position) -> usize {
         let Some(&start) = self.starts.get(position.line as usize) else {

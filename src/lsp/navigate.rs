@@ -154,10 +154,7 @@ pub fn rename(
 
 pub fn hover(document: &Document, at: Position) -> Option<Hover> {
     let (word, span) = word(document, at)?;
-    let mut kinds = crate::device::Kind::builtins();
-    if let Some(program) = &document.program {
-        kinds.extend(program.kinds.iter().filter_map(|k| k.kind.clone()));
-    }
+    let kinds = document.kinds();
     let text = if let Some(message) = MessageType::from_name(&word) {
         let accepting: Vec<String> = kinds
             .iter()

@@ -179,3 +179,80 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The files an editor test opens: every program, the fixtures and the
+/// fuzzers' hostile regressions, sorted.
+pub fn program_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for folder in [
+        "programs",
+        "programs/mqtt",
+        "tests/fixtures",
+        "fuzz/regressions/check",
+    ] {
+        for entry in std::fs::read_dir(root().join(folder))
+            .expect("folder")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The diagnostics `iotrun check --format json` gives `text`.
+pub fn check_json(text: &str) -> Vec<serde_json::Value> {
+    let run = Test::new()
+        .file("program.yaml", text)
+        .args(["check", "--format", "json", "program.yaml"])
+        .run_any_status();
+    run.stdout
+        .lines()
+        .chain(run.stderr.lines())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|d| d.get("code").is_some())
+        .collect()
+}
+
+/// `check --format json`'s diagnostics of `text` as `code message
+/// line:column` (1-based, the column in characters).
+pub fn checked(text: &str) -> Vec<String> {
+    check_json(text)
+        .iter()
+        .map(|d| {
+            let label = &d["labels"][0];
+            format!(
+                "{} {} {}:{}",
+                d["code"],
+                d["message"],
+                label["line"].as_u64().unwrap_or(1),
+                label["column"].as_u64().unwrap_or(1)
+            )
+        })
+        .collect()
+}
+
+/// An LSP diagnostic of `text` the way [`checked`] writes one: LSP counts
+/// 0-based lines and UTF-16 units, JSON 1-based lines and characters.
+pub fn lsp_shown(
+    text: &str,
+    code: &serde_json::Value,
+    message: &serde_json::Value,
+    line: u64,
+    units: u64,
+) -> String {
+    let line_text = text.lines().nth(line as usize).unwrap_or("");
+    let mut seen = 0;
+    let chars = line_text
+        .chars()
+        .take_while(|c| {
+            seen += c.len_utf16();
+            seen <= units as usize
+        })
+        .count();
+    format!("{code} {message} {}:{}", line + 1, chars + 1)
+}
