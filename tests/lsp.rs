@@ -218,6 +218,27 @@ fn completion_after_message_offers_only_what_the_kind_accepts() {
         labels(client.request("textDocument/completion", at(8, 14))),
         ["hall", "loo"]
     );
+    // After `kind:`, the built-in kinds and the declared ones.
+    client.change(
+        uri,
+        2,
+        &format!("kinds:\n  blinds:\n    display: Blinds\n    accepts: [OPEN, CLOSE]\n{text}")
+            .replace("loo: { kind: smart_toilet }", "loo: { kind:  }"),
+    );
+    assert_eq!(
+        labels(client.request("textDocument/completion", at(6, 15))),
+        ["hue_light", "smart_speaker", "smart_toilet", "blinds"]
+    );
+    // Where a node goes, the node keys.
+    let keys = labels(client.request("textDocument/completion", at(12, 6)));
+    assert!(
+        [
+            "device", "message", "delay", "wait", "parallel", "run", "retry"
+        ]
+        .iter()
+        .all(|k| keys.contains(&k.to_string())),
+        "{keys:?}"
+    );
     client.stop();
 }
 
